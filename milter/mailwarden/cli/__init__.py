@@ -1,0 +1,1 @@
+"""The ``mailwarden`` command line: one module per command group."""

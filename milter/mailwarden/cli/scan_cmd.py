@@ -1,0 +1,95 @@
+"""``mailwarden scan``: the milter's pipeline and policy on files, without an MTA.
+
+Exit status: 0 when every message would be accepted untouched, 1 when any would be
+tagged, quarantined, rejected, tempfailed or discarded, 2 on a usage or start-up error.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import sys
+from pathlib import Path
+
+import click
+
+from mailwarden.cli import main as cli_main
+from mailwarden.errors import MailwardenError
+from mailwarden.model import ActionKind, Envelope, Inspection
+from mailwarden.report import inspection_dict
+from mailwarden.tagging import header_changes, sanitise
+
+
+@click.command()
+@click.argument(
+    "files", nargs=-1, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document per file.")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+    envvar="MAILWARDEN_CONFIG", help="TOML configuration (default: built-in defaults).",
+)
+@click.option("--sender", default="", help="Envelope sender to assume.")
+@click.option("--rcpt", "rcpts", multiple=True, help="Envelope recipient(s) to assume.")
+def scan(
+    files: tuple[Path, ...], as_json: bool, config_path: Path | None,
+    sender: str, rcpts: tuple[str, ...],
+) -> None:
+    """Inspect message files exactly as the milter would and print the result."""
+    from mailwarden.pipeline import Pipeline
+
+    config = cli_main.load_or_exit(config_path)
+    cli_main.setup_logging("WARNING")
+    try:
+        pipeline = Pipeline.from_config(config)
+    except MailwardenError as exc:
+        click.echo(f"mailwarden: cannot start: {exc}", err=True)
+        sys.exit(2)
+
+    envelope = Envelope(mail_from=sender, rcpt_tos=rcpts)
+    clean = True
+    for path in files:
+        with path.open("rb") as handle:
+            size = path.stat().st_size
+            raw = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            inspection = pipeline.inspect(raw, envelope)
+        clean &= inspection.decision.action.kind == ActionKind.ACCEPT
+        if as_json:
+            click.echo(json.dumps({"file": str(path), **inspection_dict(inspection)}))
+        else:
+            _print(path, inspection, config.tag)
+    sys.exit(0 if clean else 1)
+
+
+def _print(path: Path, inspection: Inspection, tag_config: object) -> None:
+    decision = inspection.decision
+    reply = f" ({decision.action.reply})" if decision.action.reply else ""
+    click.echo(f"{path}")
+    click.echo(f"  verdict: {decision.verdict}   action: {decision.action.kind}{reply}")
+    if decision.reason and inspection.findings:
+        click.echo(f"  because: {sanitise(decision.reason, 300)}")
+    if inspection.flags:
+        click.echo(f"  flags:   {', '.join(inspection.flags)}")
+    by_part: dict[str, list[str]] = {}
+    for finding in inspection.findings:
+        text = f"{finding.label()}"
+        if finding.evidence:
+            text += f" [{sanitise(finding.evidence, 60)}]"
+        by_part.setdefault(finding.part_path, []).append(text)
+    for part in inspection.parts:
+        names = " | ".join(sanitise(n, 60) for n in part.filenames)
+        kind = part.declared_type + (
+            f" -> {part.detected_type}" if part.detected_type else ""
+        )
+        line = f"  {'  ' * part.depth}{sanitise(part.part_path, 80)}  {kind}"
+        if not part.is_container:
+            line += f"  {part.size} B"
+        if names:
+            line += f"  name: {names}"
+        click.echo(line)
+        for text in by_part.pop(part.part_path, []):
+            click.echo(f"  {'  ' * part.depth}  ! {text}")
+    for part_path, texts in by_part.items():
+        for text in texts:
+            click.echo(f"  {sanitise(part_path, 80)}  ! {text}")

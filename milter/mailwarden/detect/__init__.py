@@ -1,0 +1,1 @@
+"""Detectors: each looks at every part and reports Findings, never an action."""

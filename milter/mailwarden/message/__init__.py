@@ -1,0 +1,8 @@
+"""Raw message bytes to a flat, pre-ordered tuple of Parts.
+
+The public entry point is :func:`parse_message`.
+"""
+
+from mailwarden.message.mime import Buffer, ParsedMessage, parse_message
+
+__all__ = ["Buffer", "ParsedMessage", "parse_message"]

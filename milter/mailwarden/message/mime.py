@@ -1,0 +1,286 @@
+"""The MIME walk: raw bytes to a flat tuple of Parts in tree (pre-)order.
+
+The walk works on byte offsets into one buffer (``bytes`` or an ``mmap`` of the spool
+file), so a large message is not copied before it is decoded. Only header blocks go
+through the stdlib ``email`` parser; multipart bodies are split here (RFC 2046
+section 5.1.1) with an explicit stack instead of recursion, so nesting depth costs no
+Python stack. Anomalies become Defects on the part; limits become the flag
+``limits_exceeded``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.message import Message
+from email.policy import compat32
+
+from mailwarden.config import LimitsConfig
+from mailwarden.message.decode import Buffer, decode_body
+from mailwarden.message.names import filename_candidates, visible_name
+from mailwarden.model import Defect, Part
+
+_MAX_HEADER_BLOCK = 1 << 20
+_PATH_UNSAFE = re.compile(r"[\x00-\x1f\x7f:]")
+# Raised by the stdlib parser because it is shown a header block without its body.
+_BODY_ONLY_DEFECTS = frozenset(
+    {
+        "StartBoundaryNotFoundDefect",
+        "CloseBoundaryNotFoundDefect",
+        "MultipartInvariantViolationDefect",
+    }
+)
+_KNOWN_ENCODINGS = frozenset(
+    {"7bit", "8bit", "binary", "base64", "quoted-printable", ""}
+)
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """The parts of a message and what the walk noticed on the way."""
+
+    parts: tuple[Part, ...]
+    defects: tuple[Defect, ...]
+    flags: tuple[str, ...]
+    subject: str = ""
+    message_id: str = ""
+
+
+@dataclass
+class _Frame:
+    """One entity still to be walked: a region of a buffer and where it sits."""
+
+    buf: Buffer
+    start: int
+    end: int
+    depth: int
+    section: str
+    prefix: str
+    default_type: str = "text/plain"
+
+
+@dataclass
+class _Walk:
+    limits: LimitsConfig
+    parts: list[Part] = field(default_factory=list)
+    defects: list[Defect] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    decoded_bytes: int = 0
+
+    def unique(self, path: str) -> str:
+        candidate, n = path, 1
+        while candidate in self.paths:
+            n += 1
+            candidate = f"{path}#{n}"
+        self.paths.add(candidate)
+        return candidate
+
+    def exceed(self, detail: str) -> None:
+        self.flags.add("limits_exceeded")
+        self.defects.append(Defect("limits_exceeded", detail))
+
+
+def parse_message(raw: Buffer, limits: LimitsConfig) -> ParsedMessage:
+    """Walk *raw* into Parts; never raises on malformed input."""
+    walk = _Walk(limits)
+    root_headers = _headers(raw, 0, len(raw))[0]
+    stack = [_Frame(raw, 0, len(raw), 0, "", "")]
+    while stack:
+        frame = stack.pop()
+        if len(walk.parts) >= limits.max_parts:
+            walk.exceed(f"more than {limits.max_parts} parts")
+            break
+        stack.extend(reversed(_visit(frame, walk)))
+    return ParsedMessage(
+        parts=tuple(walk.parts),
+        defects=tuple(walk.defects),
+        flags=tuple(sorted(walk.flags)),
+        subject=_decoded_header(root_headers, "subject"),
+        message_id=_decoded_header(root_headers, "message-id"),
+    )
+
+
+def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
+    """Record the entity in *frame* as a Part; return the frames of its children."""
+    headers, body_start, defects = _headers(frame.buf, frame.start, frame.end)
+    ctype = _content_type(headers, frame.default_type)
+    names = filename_candidates(headers)
+    encoding, encoding_defects = _transfer_encoding(headers)
+    defects += encoding_defects
+    path = walk.unique(_part_path(frame, ctype, names))
+    common = {
+        "part_path": path,
+        "depth": frame.depth,
+        "declared_type": ctype,
+        "filenames": names,
+        "disposition": _disposition(headers),
+        "charset": headers.get_content_charset("") or "",
+        "transfer_encoding": encoding,
+    }
+
+    if ctype.startswith("multipart/") and frame.depth < walk.limits.max_depth:
+        boundary = headers.get_boundary()
+        if boundary:
+            bodies, split_defects = _split(frame.buf, body_start, frame.end, boundary)
+            defects += split_defects
+            walk.parts.append(Part(**common, is_container=True, defects=tuple(defects)))
+            child_default = "message/rfc822" if ctype == "multipart/digest" else (
+                "text/plain"
+            )
+            return [
+                _Frame(
+                    frame.buf,
+                    start,
+                    end,
+                    frame.depth + 1,
+                    f"{frame.section}.{i}" if frame.section else str(i),
+                    frame.prefix,
+                    child_default,
+                )
+                for i, (start, end) in enumerate(bodies, 1)
+            ]
+        defects.append(Defect("multipart_without_boundary"))
+    elif ctype.startswith("multipart/"):
+        walk.exceed(f"nesting deeper than {walk.limits.max_depth} at {path}")
+
+    content = _decode(frame.buf, body_start, frame.end, encoding, walk)
+    if ctype == "message/rfc822" and frame.depth < walk.limits.max_depth:
+        walk.parts.append(Part(**common, is_container=True, defects=tuple(defects)))
+        inner = bytes(content)
+        return [_Frame(inner, 0, len(inner), frame.depth + 1, "", f"{path}:")]
+    if ctype == "message/partial":
+        walk.flags.add("message_partial")
+        defects.append(Defect("message_partial", "fragment cannot be scanned whole"))
+    walk.parts.append(Part(**common, content=content, defects=tuple(defects)))
+    return []
+
+
+def _decode(
+    buf: Buffer, start: int, end: int, encoding: str, walk: _Walk
+) -> bytes:
+    budget = walk.limits.max_decoded_bytes - walk.decoded_bytes
+    if budget <= 0:
+        walk.exceed(f"more than {walk.limits.max_decoded_bytes} decoded bytes")
+        return b""
+    content = decode_body(buf, start, end, encoding)
+    walk.decoded_bytes += len(content)
+    if len(content) > budget:
+        walk.exceed(f"more than {walk.limits.max_decoded_bytes} decoded bytes")
+    # A bytearray from the base64 decoder is passed on as it is: copying it into
+    # bytes would hold a large attachment twice.
+    return content  # type: ignore[return-value]
+
+
+def _headers(buf: Buffer, start: int, end: int) -> tuple[Message, int, list[Defect]]:
+    """Parse the header block at *start*; return it and where the body begins."""
+    defects: list[Defect] = []
+    if buf[start : start + 2] == b"\r\n":
+        return Message(), start + 2, defects
+    if buf[start : start + 1] == b"\n":
+        return Message(), start + 1, defects
+    crlf = buf.find(b"\n\r\n", start, end)
+    lf = buf.find(b"\n\n", start, end)
+    candidates = [(i, 3) for i in (crlf,) if i >= 0] + [(i, 2) for i in (lf,) if i >= 0]
+    if candidates:
+        sep, width = min(candidates)
+        header_end, body_start = sep + 1, sep + width
+    else:
+        header_end = body_start = end
+        defects.append(Defect("missing_header_body_separator"))
+    if header_end - start > _MAX_HEADER_BLOCK:
+        defects.append(Defect("oversized_header_block"))
+        header_end = start + _MAX_HEADER_BLOCK
+    headers = message_from_bytes(bytes(buf[start:header_end]), policy=compat32)
+    defects += [
+        Defect(type(d).__name__)
+        for d in headers.defects
+        if type(d).__name__ not in _BODY_ONLY_DEFECTS
+    ]
+    return headers, body_start, defects
+
+
+def _split(
+    buf: Buffer, start: int, end: int, boundary: str
+) -> tuple[list[tuple[int, int]], list[Defect]]:
+    """Byte ranges of the body parts of a multipart body (RFC 2046 5.1.1)."""
+    delimiter = b"--" + boundary.encode("ascii", "surrogateescape")
+    bodies: list[tuple[int, int]] = []
+    defects: list[Defect] = []
+    part_start: int | None = None
+    pos, closed = start, False
+    while (at := buf.find(delimiter, pos, end)) >= 0:
+        pos = at + 1
+        if at != start and buf[at - 1 : at] != b"\n":
+            continue
+        after = at + len(delimiter)
+        closing = buf[after : after + 2] == b"--"
+        eol = buf.find(b"\n", after, end)
+        line_end = end if eol < 0 else eol + 1
+        if buf[after + (2 if closing else 0) : line_end].strip():
+            continue  # a longer boundary or text that merely starts like one
+        if part_start is not None:
+            bodies.append((part_start, max(part_start, _before_line_break(buf, at))))
+        if closing:
+            closed = True
+            break
+        part_start = pos = line_end
+    if part_start is None:
+        defects.append(Defect("multipart_without_parts"))
+    elif not closed:
+        defects.append(Defect("missing_final_boundary"))
+        bodies.append((part_start, end))
+    return bodies, defects
+
+
+def _before_line_break(buf: Buffer, at: int) -> int:
+    """The offset before the line break that belongs to the delimiter at *at*."""
+    if buf[at - 1 : at] == b"\n":
+        at -= 1
+        if buf[at - 1 : at] == b"\r":
+            at -= 1
+    return at
+
+
+def _content_type(headers: Message, default: str) -> str:
+    if headers.get("content-type") is None:
+        return default
+    return headers.get_content_type()
+
+
+def _transfer_encoding(headers: Message) -> tuple[str, list[Defect]]:
+    values = headers.get_all("content-transfer-encoding") or []
+    encoding = str(values[0]).strip().lower() if values else ""
+    defects = []
+    if len(values) > 1:
+        defects.append(Defect("duplicate_transfer_encoding"))
+    if encoding not in _KNOWN_ENCODINGS:
+        defects.append(Defect("unknown_transfer_encoding", encoding[:40]))
+    return encoding, defects
+
+
+def _disposition(headers: Message) -> str:
+    value = headers.get("content-disposition")
+    return str(value).split(";", 1)[0].strip().lower() if value else ""
+
+
+def _part_path(frame: _Frame, ctype: str, names: tuple[str, ...]) -> str:
+    if frame.depth == 0 and not frame.prefix:
+        return "message"
+    if names:
+        label = _PATH_UNSAFE.sub("_", visible_name(names[0]))[:120] or "unnamed"
+        return f"{frame.prefix}attachment:{label}"
+    kind = "multipart" if ctype.startswith("multipart/") else "body"
+    return f"{frame.prefix}{kind}:{frame.section or '0'}"
+
+
+def _decoded_header(headers: Message, name: str) -> str:
+    value = headers.get(name)
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (ValueError, LookupError, UnicodeError):
+        return str(value)
