@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mailwarden.config import DlpConfig
 from mailwarden.detect.base import ScanInput
+from mailwarden.errors import ConfigError
 from mailwarden.model import Finding, FindingKind, Part, Severity
 
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
@@ -34,7 +35,11 @@ def load_terms(paths: tuple[Path, ...]) -> list[Term]:
     """Read ``term[<TAB>category[<TAB>weight]]`` lines; ``#`` starts a comment."""
     terms = []
     for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeError) as exc:
+            raise ConfigError(f"dlp.keyword_files: {path}: {exc}") from exc
+        for line in lines:
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             fields = [field.strip() for field in line.split("\t")]

@@ -42,7 +42,7 @@ class QuarantineStore:
         shard = self.directory / f"{now:%Y}" / f"{now:%m}" / f"{now:%d}"
         record = {"id": item_id, "quarantined_at": now.isoformat(), **metadata}
         try:
-            shard.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+            _private_dirs(self.directory, shard)
             _write_atomic(shard / f"{item_id}.eml", raw)
             document = json.dumps(record, indent=1, ensure_ascii=False).encode()
             _write_atomic(shard / f"{item_id}.json", document)
@@ -56,6 +56,16 @@ class QuarantineStore:
             return None
         matches = list(self.directory.glob(f"*/*/*/{item_id}.eml"))
         return matches[0] if matches else None
+
+
+def _private_dirs(root: Path, leaf: Path) -> None:
+    """Create every directory below *root* down to *leaf* with mode 0700."""
+    path = root
+    for name in leaf.relative_to(root).parts:
+        path = path / name
+        if not path.is_dir():
+            path.mkdir(mode=_DIR_MODE, exist_ok=True)
+            os.chmod(path, _DIR_MODE)
 
 
 def _write_atomic(path: Path, data: Buffer | bytes) -> None:
