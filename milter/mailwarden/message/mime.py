@@ -146,6 +146,7 @@ def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
     elif ctype.startswith("multipart/"):
         walk.exceed(f"nesting deeper than {walk.limits.max_depth} at {path}")
 
+    # TODO(#3): open archives, TNEF and uuencoded/yEnc blocks into parts of their own.
     content = _decode(frame.buf, body_start, frame.end, encoding, walk)
     if ctype == "message/rfc822" and frame.depth < walk.limits.max_depth:
         walk.parts.append(Part(**common, is_container=True, defects=tuple(defects)))
@@ -245,6 +246,7 @@ def _before_line_break(buf: Buffer, at: int) -> int:
 
 
 def _content_type(headers: Message, default: str) -> str:
+    # TODO(#3): inspect under every reading when Content-Type appears twice.
     if headers.get("content-type") is None:
         return default
     return headers.get_content_type()

@@ -24,6 +24,7 @@ _CHUNK = 1 << 20
 
 
 class QuarantineStore:
+    # TODO(#6): listing, release, retention and the access log.
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
