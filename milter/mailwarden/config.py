@@ -26,9 +26,10 @@ SIGNATURES_DIR = Path(
 STATE_DIR = Path("/var/lib/mailwarden")
 
 BLOCKED_EXTENSIONS = frozenset(
-    "ade adp app application appx bas bat cab chm cmd com cpl dll exe gadget hta inf "
-    "ins iso img isp jar jnlp js jse lnk mde msc msi msix msp mst pif ps1 ps1xml psc1 "
-    "psm1 reg scf scr sct shb shs sys url vb vbe vbs vhd vhdx vxd wsc wsf wsh xll".split()
+    "ade adp app application appx bas bat cab chm cmd com cpl dll exe gadget hta "
+    "inf ins iso img isp jar jnlp js jse lnk mde msc msi msix msp mst pif ps1 "
+    "ps1xml psc1 psm1 reg scf scr sct shb shs sys url vb vbe vbs vhd vhdx vxd wsc "
+    "wsf wsh xll".split()
 )
 BLOCKED_TYPES = frozenset(
     {

@@ -126,7 +126,9 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
     @_guarded
     def header(self, name: str, value: bytes) -> int:
         if name.lower() in _OUR_HEADERS_LOWER:
-            self.header_counts[name.lower()] = self.header_counts.get(name.lower(), 0) + 1
+            self.header_counts[name.lower()] = (
+                self.header_counts.get(name.lower(), 0) + 1
+            )
         value = value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         self._write(name.encode("ascii", "surrogateescape") + b": " + value + b"\r\n")
         return Milter.CONTINUE
@@ -213,17 +215,23 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
         if action.kind == ActionKind.DISCARD:
             return Milter.DISCARD
         if action.kind in (ActionKind.ACCEPT, ActionKind.TAG):
-            self.log.error("accepting a message that was not scanned: %s", decision.reason)
+            self.log.error(
+                "accepting a message that was not scanned: %s", decision.reason
+            )
             return Milter.ACCEPT
         reply = action.reply or self.service.config.policy.reply_for(None, action.kind)
         assert reply is not None
-        self.setreply(str(reply.code), reply.xcode, sanitise(reply.text, 200).replace("%", "%%"))
+        self.setreply(
+            str(reply.code), reply.xcode, sanitise(reply.text, 200).replace("%", "%%")
+        )
         return Milter.REJECT if action.kind == ActionKind.REJECT else Milter.TEMPFAIL
 
     def fail(self) -> int:
         """Apply ``policy.on_error`` to the current message after an internal error."""
         decision = failure_decision(self.service.config.policy, self.failure)
-        self.log.error("message not scanned (%s): %s", decision.action.kind, self.failure)
+        self.log.error(
+            "message not scanned (%s): %s", decision.action.kind, self.failure
+        )
         if decision.action.kind == ActionKind.QUARANTINE:
             decision = failure_decision(
                 self.service.config.policy.model_copy(

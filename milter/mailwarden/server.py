@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import Milter
-import milter as libmilter
 
 from mailwarden import __version__
 from mailwarden.config import Config
@@ -26,6 +25,9 @@ from mailwarden.pipeline import Pipeline
 from mailwarden.quarantine import QuarantineStore
 
 logger = logging.getLogger("mailwarden.server")
+#: pymilter's C extension, reached through Milter: a top-level ``import milter``
+#: is ambiguous next to this project's ``milter/`` source root for type checkers.
+libmilter = Milter.milter
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,9 @@ def serve(config: Config) -> None:
     loaded = pipeline.describe()
     logger.info(
         "mailwarden %s: %d YARA rules, clamd %s",
-        __version__, loaded.yara_rules, ", ".join(loaded.clamd_servers) or "off",
+        __version__,
+        loaded.yara_rules,
+        ", ".join(loaded.clamd_servers) or "off",
     )
     store = QuarantineStore(config.quarantine.directory)
     user = _service_user(config.milter.user) if os.geteuid() == 0 else None
@@ -145,9 +149,11 @@ def _set_nodelay(spec: str) -> None:
         except OSError:
             continue
         try:
-            if sock.type == socket.SOCK_STREAM and sock.family in (
-                socket.AF_INET, socket.AF_INET6
-            ) and sock.getsockname()[1] == port:
+            if (
+                sock.type == socket.SOCK_STREAM
+                and sock.family in (socket.AF_INET, socket.AF_INET6)
+                and sock.getsockname()[1] == port
+            ):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass

@@ -7,6 +7,7 @@ message is never held whole in the process's heap.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import tempfile
 from pathlib import Path
@@ -52,10 +53,9 @@ class Spool:
 
     def close(self) -> None:
         if self._map is not None:
-            try:
+            # A view still alive keeps the mapping; it goes when the view does.
+            with contextlib.suppress(BufferError):
                 self._map.close()
-            except BufferError:
-                pass  # a view is still alive; the mapping goes with it
             self._map = None
         if self._file is not None:
             self._file.close()

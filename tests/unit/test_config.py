@@ -24,8 +24,10 @@ def test_no_file_gives_defaults() -> None:
         ('[clamav]\nservers = ["tcp:host"]\n', "clamav.servers"),
         ('[policy]\non_error = "maybe"\n', "policy.on_error"),
         ("[milter]\nunknown_key = 1\n", "milter.unknown_key"),
-        ('[policy.findings.dlp]\naction = "reject"\nreply = "250 ok"\n',
-         "policy.findings.dlp.reply"),
+        (
+            '[policy.findings.dlp]\naction = "reject"\nreply = "250 ok"\n',
+            "policy.findings.dlp.reply",
+        ),
         ("[milter\n", "not valid TOML"),
     ],
 )

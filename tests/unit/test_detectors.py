@@ -11,14 +11,20 @@ from mailwarden.detect.dlp import DlpDetector, luhn_valid, mask_card
 from mailwarden.detect.filetype import TypeDetector, compatible
 from mailwarden.model import Envelope, FindingKind, Part
 
-PE = b"MZ" + b"\x90" * 58 + b"\x80\x00\x00\x00" + b"\x00" * 64 + b"PE\x00\x00" + (
-    b"\x4c\x01" + b"\x00" * 200
+PE = (
+    b"MZ"
+    + b"\x90" * 58
+    + b"\x80\x00\x00\x00"
+    + b"\x00" * 64
+    + b"PE\x00\x00"
+    + (b"\x4c\x01" + b"\x00" * 200)
 )
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 
 
-def attachment(name: str, content: bytes, declared: str = "application/octet-stream"
-               ) -> Part:
+def attachment(
+    name: str, content: bytes, declared: str = "application/octet-stream"
+) -> Part:
     part = Part(f"attachment:{name}", 1, declared, content, (name,), "attachment")
     return replace(part, detected_type=TypeDetector().detect(content))
 
@@ -53,8 +59,9 @@ def test_double_extension() -> None:
         attachment("invoice.pdf.html", b"<html></html>", "text/html")
     )
     assert not scan_attachments(
-        attachment("report.pdf.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20,
-                   "application/gzip")
+        attachment(
+            "report.pdf.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20, "application/gzip"
+        )
     )
 
 

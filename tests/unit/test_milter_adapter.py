@@ -59,8 +59,12 @@ def service(tmp_path: Path, *extra: object, threshold: int = 1 << 20) -> Service
     return Service(config, pipeline, store)
 
 
-def send(ctx: MilterTestContext, headers: list[tuple[str, str]], body: bytes,
-         rcpts: tuple[str, ...] = ("<someone@example.test>",)) -> int:
+def send(
+    ctx: MilterTestContext,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    rcpts: tuple[str, ...] = ("<someone@example.test>",),
+) -> int:
     assert ctx._envfrom("<alice@sender.test>") in OK
     for rcpt in rcpts:
         assert ctx._envrcpt(rcpt) in OK
@@ -79,13 +83,22 @@ def ctx() -> MilterTestContext:
     return context
 
 
-def test_envelope_and_two_messages_on_one_connection(tmp_path: Path, ctx: MilterTestContext) -> None:
+def test_envelope_and_two_messages_on_one_connection(
+    tmp_path: Path, ctx: MilterTestContext
+) -> None:
     """Each message on a connection gets its own envelope and body, nothing carried."""
     recorder = Recorder()
     MailwardenMilter.service = service(tmp_path, recorder)
     assert ctx._connect("mx.sender.test", "helo.sender.test", "192.0.2.7") in OK
-    assert send(ctx, [("Subject", "one")], b"first\r\n",
-                ("<a@example.test>", "<b@example.test>")) == Milter.ACCEPT
+    assert (
+        send(
+            ctx,
+            [("Subject", "one")],
+            b"first\r\n",
+            ("<a@example.test>", "<b@example.test>"),
+        )
+        == Milter.ACCEPT
+    )
     assert send(ctx, [("Subject", "two")], b"second\r\n") == Milter.ACCEPT
 
     first, second = recorder.seen
@@ -111,7 +124,9 @@ def test_abort_resets_message_state(tmp_path: Path, ctx: MilterTestContext) -> N
     assert bytes(recorder.seen[0].raw) == b"Subject: kept\r\n\r\nb\r\n"
 
 
-def test_large_message_is_spooled_to_disk(tmp_path: Path, ctx: MilterTestContext) -> None:
+def test_large_message_is_spooled_to_disk(
+    tmp_path: Path, ctx: MilterTestContext
+) -> None:
     """Past the threshold the body goes to a file and arrives intact."""
     recorder = Recorder()
     MailwardenMilter.service = service(tmp_path, recorder, threshold=1024)
@@ -121,7 +136,9 @@ def test_large_message_is_spooled_to_disk(tmp_path: Path, ctx: MilterTestContext
     assert bytes(recorder.seen[0].raw).endswith(body)
 
 
-def test_blocked_attachment_rejected_with_reply(tmp_path: Path, ctx: MilterTestContext) -> None:
+def test_blocked_attachment_rejected_with_reply(
+    tmp_path: Path, ctx: MilterTestContext
+) -> None:
     """A .exe attachment gets 550 5.7.1 at end of message."""
     MailwardenMilter.service = service(tmp_path)
     ctx._connect()
@@ -129,7 +146,8 @@ def test_blocked_attachment_rejected_with_reply(tmp_path: Path, ctx: MilterTestC
         b"--b\r\nContent-Type: application/octet-stream\r\n"
         b'Content-Disposition: attachment; filename="a.exe"\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\n"
-        + base64.b64encode(b"hello") + b"\r\n--b--\r\n"
+        + base64.b64encode(b"hello")
+        + b"\r\n--b--\r\n"
     )
     rc = send(ctx, [("Content-Type", 'multipart/mixed; boundary="b"')], body)
     assert rc == Milter.REJECT
@@ -144,16 +162,21 @@ def test_scanner_down_tempfails(tmp_path: Path, ctx: MilterTestContext) -> None:
     assert ctx._reply[0] == "451"
 
 
-def test_tag_adds_headers_and_strips_forged_ones(tmp_path: Path, ctx: MilterTestContext) -> None:
+def test_tag_adds_headers_and_strips_forged_ones(
+    tmp_path: Path, ctx: MilterTestContext
+) -> None:
     """A tagged message gets our headers; a forged verdict header is deleted first."""
     MailwardenMilter.service = service(tmp_path)
     ctx._connect()
     calls: list[tuple[str, ...]] = []
     milter = ctx._priv
-    milter.chgheader = lambda name, idx, value: calls.append(("chg", name, str(idx), value))
+    milter.chgheader = lambda name, idx, value: calls.append(
+        ("chg", name, str(idx), value)
+    )
     milter.addheader = lambda name, value, idx=-1: calls.append(("add", name, value))
     rc = send(
-        ctx, [("Subject", "pay"), ("X-Mailwarden-Verdict", "clean")],
+        ctx,
+        [("Subject", "pay"), ("X-Mailwarden-Verdict", "clean")],
         b"card 4111 1111 1111 1111\r\n",
     )
     assert rc == Milter.ACCEPT
@@ -178,12 +201,16 @@ def test_unexpected_exception_tempfails(tmp_path: Path, ctx: MilterTestContext) 
     assert send(ctx, [("Subject", "x")], b"x\r\n") == Milter.TEMPFAIL
 
 
-def test_quarantine_store_failure_tempfails(tmp_path: Path, ctx: MilterTestContext) -> None:
+def test_quarantine_store_failure_tempfails(
+    tmp_path: Path, ctx: MilterTestContext
+) -> None:
     """When the quarantine cannot be written the message is tempfailed."""
     svc = service(tmp_path)
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
-    MailwardenMilter.service = Service(svc.config, svc.pipeline, QuarantineStore(blocker))
+    MailwardenMilter.service = Service(
+        svc.config, svc.pipeline, QuarantineStore(blocker)
+    )
     ctx._connect()
     body = (
         b"--b\r\nContent-Type: text/html\r\n"

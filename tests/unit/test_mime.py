@@ -76,7 +76,7 @@ def test_rfc2231_and_rfc2047_names() -> None:
         'Content-Type: multipart/mixed; boundary="b"',
         "",
         "--b",
-        "Content-Type: application/octet-stream; name=\"=?utf-8?q?caf=C3=A9.exe?=\"",
+        'Content-Type: application/octet-stream; name="=?utf-8?q?caf=C3=A9.exe?="',
         "Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf",
         "",
         "x",
@@ -96,13 +96,26 @@ def test_base64_junk_is_skipped_like_clients_do() -> None:
 def test_nested_message_rfc822() -> None:
     """An attached message is walked into, its parts prefixed by its path."""
     inner = mail(
-        'Content-Type: multipart/mixed; boundary="i"', "", "--i",
-        'Content-Disposition: attachment; filename="x.js"', "", "alert(1)", "--i--",
+        'Content-Type: multipart/mixed; boundary="i"',
+        "",
+        "--i",
+        'Content-Disposition: attachment; filename="x.js"',
+        "",
+        "alert(1)",
+        "--i--",
     )
-    raw = mail(
-        'Content-Type: multipart/mixed; boundary="o"', "", "--o",
-        'Content-Type: message/rfc822; name="fwd.eml"', "",
-    ) + b"\r\n" + inner + b"\r\n--o--\r\n"
+    raw = (
+        mail(
+            'Content-Type: multipart/mixed; boundary="o"',
+            "",
+            "--o",
+            'Content-Type: message/rfc822; name="fwd.eml"',
+            "",
+        )
+        + b"\r\n"
+        + inner
+        + b"\r\n--o--\r\n"
+    )
     paths = [p.part_path for p in parse_message(raw, LIMITS).parts]
     assert "attachment:fwd.eml:attachment:x.js" in paths
 
@@ -118,8 +131,13 @@ def test_missing_final_boundary_is_a_defect() -> None:
 def test_boundary_prefix_is_not_a_delimiter() -> None:
     """A line starting with the boundary plus other text does not split the part."""
     raw = mail(
-        'Content-Type: multipart/mixed; boundary="b"', "", "--b", "", "one",
-        "--bXYZ still one", "--b--",
+        'Content-Type: multipart/mixed; boundary="b"',
+        "",
+        "--b",
+        "",
+        "one",
+        "--bXYZ still one",
+        "--b--",
     )
     parts = parse_message(raw, LIMITS).parts
     assert len(parts) == 2
@@ -149,6 +167,11 @@ def test_part_count_limit() -> None:
 
 def test_garbage_never_raises() -> None:
     """Random bytes parse into something without an exception."""
-    for blob in (b"", b"\x00\xff" * 100, b"Content-Type: multipart/mixed\r\n\r\n--",
-                 b"\r\n\r\n\r\n", b"A: b\nContent-Type: message/rfc822\n\n"):
+    for blob in (
+        b"",
+        b"\x00\xff" * 100,
+        b"Content-Type: multipart/mixed\r\n\r\n--",
+        b"\r\n\r\n\r\n",
+        b"A: b\nContent-Type: message/rfc822\n\n",
+    ):
         parse_message(blob, LIMITS)

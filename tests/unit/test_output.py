@@ -8,7 +8,14 @@ from pathlib import Path
 
 from mailwarden.config import TagConfig
 from mailwarden.model import (
-    Action, ActionKind, Decision, Envelope, Finding, FindingKind, Inspection, Verdict,
+    Action,
+    ActionKind,
+    Decision,
+    Envelope,
+    Finding,
+    FindingKind,
+    Inspection,
+    Verdict,
 )
 from mailwarden.quarantine import QuarantineStore
 from mailwarden.tagging import header_changes, sanitise
@@ -30,13 +37,17 @@ def test_header_values_cannot_break_out() -> None:
         assert not any(c in change.value for c in "\r\n\x00")
         assert len(change.value) <= 512
     assert {c.name for c in changes} == {
-        "X-Mailwarden-Verdict", "X-Mailwarden-Findings", "Subject"
+        "X-Mailwarden-Verdict",
+        "X-Mailwarden-Findings",
+        "Subject",
     }
 
 
 def test_non_ascii_values_are_encoded_words() -> None:
     """A non-ASCII subject prefix result is RFC 2047 encoded."""
-    changes = header_changes(inspection("body:1", "机密"), TagConfig(subject_prefix="[!] "))
+    changes = header_changes(
+        inspection("body:1", "机密"), TagConfig(subject_prefix="[!] ")
+    )
     subject = next(c for c in changes if c.name == "Subject")
     assert subject.value.startswith("=?utf-8?") and subject.replace
 

@@ -16,7 +16,10 @@ def finding(kind: FindingKind, requested: ActionKind | None = None) -> Finding:
 def test_clean_is_accepted() -> None:
     """No findings: clean verdict, accept."""
     decision = decide([], PolicyConfig())
-    assert (decision.verdict, decision.action.kind) == (Verdict.CLEAN, ActionKind.ACCEPT)
+    assert (decision.verdict, decision.action.kind) == (
+        Verdict.CLEAN,
+        ActionKind.ACCEPT,
+    )
 
 
 def test_strongest_action_wins_with_its_reply() -> None:
@@ -26,7 +29,9 @@ def test_strongest_action_wins_with_its_reply() -> None:
     )
     assert decision.verdict == Verdict.INFECTED
     assert decision.action.kind == ActionKind.REJECT
-    assert decision.action.reply == Reply(550, "5.7.1", "Message rejected: malware detected")
+    assert decision.action.reply == Reply(
+        550, "5.7.1", "Message rejected: malware detected"
+    )
 
 
 def test_scan_error_uses_on_error() -> None:

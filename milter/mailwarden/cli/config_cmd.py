@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mailwarden.cli import main as cli_main
+from mailwarden.cli.common import config_option, load_or_exit
 
 
 @click.group()
@@ -15,23 +15,17 @@ def config() -> None:
     """Check or show the configuration."""
 
 
-_config_option = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAILWARDEN_CONFIG", help="TOML configuration (default: built-in defaults).",
-)
-
-
 @config.command()
-@_config_option
+@config_option
 def check(config_path: Path | None) -> None:
     """Validate the configuration; exit 2 with the key and reason when it is bad."""
-    cli_main.load_or_exit(config_path)
+    load_or_exit(config_path)
     click.echo(f"{config_path or 'built-in defaults'}: OK")
 
 
 @config.command()
-@_config_option
+@config_option
 def show(config_path: Path | None) -> None:
     """Print the effective configuration (defaults filled in) as JSON."""
-    loaded = cli_main.load_or_exit(config_path)
+    loaded = load_or_exit(config_path)
     click.echo(json.dumps(loaded.model_dump(mode="json"), indent=2, sort_keys=True))

@@ -7,21 +7,24 @@ from pathlib import Path
 
 import click
 
-from mailwarden.cli import main as cli_main
+from mailwarden.cli.common import load_or_exit, setup_logging
 from mailwarden.errors import MailwardenError
 
 
 @click.command()
 @click.option(
-    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAILWARDEN_CONFIG", help="TOML configuration (default: built-in defaults).",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="MAILWARDEN_CONFIG",
+    help="TOML configuration (default: built-in defaults).",
 )
 def milter(config_path: Path | None) -> None:
     """Run the milter on the configured socket until stopped."""
     from mailwarden.server import serve
 
-    config = cli_main.load_or_exit(config_path)
-    cli_main.setup_logging(config.logging.level)
+    config = load_or_exit(config_path)
+    setup_logging(config.logging.level)
     try:
         serve(config)
     except MailwardenError as exc:

@@ -13,34 +13,42 @@ from pathlib import Path
 
 import click
 
-from mailwarden.cli import main as cli_main
+from mailwarden.cli.common import load_or_exit, setup_logging
 from mailwarden.errors import MailwardenError
 from mailwarden.model import ActionKind, Envelope, Inspection
 from mailwarden.report import inspection_dict
-from mailwarden.tagging import header_changes, sanitise
+from mailwarden.tagging import sanitise
 
 
 @click.command()
 @click.argument(
-    "files", nargs=-1, required=True,
+    "files",
+    nargs=-1,
+    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON document per file.")
 @click.option(
-    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAILWARDEN_CONFIG", help="TOML configuration (default: built-in defaults).",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="MAILWARDEN_CONFIG",
+    help="TOML configuration (default: built-in defaults).",
 )
 @click.option("--sender", default="", help="Envelope sender to assume.")
 @click.option("--rcpt", "rcpts", multiple=True, help="Envelope recipient(s) to assume.")
 def scan(
-    files: tuple[Path, ...], as_json: bool, config_path: Path | None,
-    sender: str, rcpts: tuple[str, ...],
+    files: tuple[Path, ...],
+    as_json: bool,
+    config_path: Path | None,
+    sender: str,
+    rcpts: tuple[str, ...],
 ) -> None:
     """Inspect message files exactly as the milter would and print the result."""
     from mailwarden.pipeline import Pipeline
 
-    config = cli_main.load_or_exit(config_path)
-    cli_main.setup_logging("WARNING")
+    config = load_or_exit(config_path)
+    setup_logging("WARNING")
     try:
         pipeline = Pipeline.from_config(config)
     except MailwardenError as exc:
@@ -52,7 +60,9 @@ def scan(
     for path in files:
         with path.open("rb") as handle:
             size = path.stat().st_size
-            raw = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            raw = (
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            )
             inspection = pipeline.inspect(raw, envelope)
         clean &= inspection.decision.action.kind == ActionKind.ACCEPT
         if as_json:

@@ -15,11 +15,11 @@ from mailwarden.model import Finding, FindingKind, Part, Severity
 
 #: Extensions a lure pretends to have in front of the real one.
 _DECOYS = frozenset(
-    "pdf doc docx xls xlsx ppt pptx rtf txt csv odt ods jpg jpeg png gif bmp tif tiff "
-    "mp3 mp4 wav avi mov".split()
+    "pdf doc docx xls xlsx ppt pptx rtf txt csv odt ods jpg jpeg png gif bmp tif "
+    "tiff mp3 mp4 wav avi mov".split()
 )
 #: Outer extensions that only wrap the inner one (``report.pdf.gz``).
-_WRAPPERS = frozenset("gz bz2 xz zst zip 7z rar tar tgz".split())
+_WRAPPERS = frozenset(["gz", "bz2", "xz", "zst", "zip", "7z", "rar", "tar", "tgz"])
 
 
 class AttachmentDetector:
@@ -46,8 +46,11 @@ class AttachmentDetector:
             if extension in self._config.blocked_extensions:
                 findings.append(
                     _finding(
-                        FindingKind.BLOCKED_ATTACHMENT, f"extension_{extension}", part,
-                        Severity.HIGH, f"blocked file extension .{extension}",
+                        FindingKind.BLOCKED_ATTACHMENT,
+                        f"extension_{extension}",
+                        part,
+                        Severity.HIGH,
+                        f"blocked file extension .{extension}",
                     )
                 )
                 break
@@ -55,8 +58,11 @@ class AttachmentDetector:
         if detected in self._blocked_types:
             findings.append(
                 _finding(
-                    FindingKind.BLOCKED_ATTACHMENT, "executable_content", part,
-                    Severity.HIGH, f"blocked content type {detected}",
+                    FindingKind.BLOCKED_ATTACHMENT,
+                    "executable_content",
+                    part,
+                    Severity.HIGH,
+                    f"blocked content type {detected}",
                 )
             )
         return findings
@@ -71,8 +77,11 @@ def _double_extension(part: Part) -> list[Finding]:
         if inner in _DECOYS and outer != inner and outer not in _WRAPPERS | _DECOYS:
             return [
                 _finding(
-                    FindingKind.DOUBLE_EXTENSION, "double_extension", part,
-                    Severity.MEDIUM, f"name ends .{inner}.{outer}",
+                    FindingKind.DOUBLE_EXTENSION,
+                    "double_extension",
+                    part,
+                    Severity.MEDIUM,
+                    f"name ends .{inner}.{outer}",
                 )
             ]
     return []
@@ -88,8 +97,11 @@ def _mismatch(part: Part) -> list[Finding]:
         if claimed and not compatible(claimed, detected):
             return [
                 _finding(
-                    FindingKind.TYPE_MISMATCH, f"{source}_type_mismatch", part,
-                    Severity.LOW, f"{source} {claimed} but content is {detected}",
+                    FindingKind.TYPE_MISMATCH,
+                    f"{source}_type_mismatch",
+                    part,
+                    Severity.LOW,
+                    f"{source} {claimed} but content is {detected}",
                 )
             ]
     return []

@@ -62,7 +62,9 @@ class ClamdClient:
                 finally:
                     clamd._close_socket()
             except TimeoutError as exc:
-                raise ScannerTimeout(f"clamd {self.address}: no answer in time") from exc
+                raise ScannerTimeout(
+                    f"clamd {self.address}: no answer in time"
+                ) from exc
             except (OSError, pyclamd.ConnectionError) as exc:
                 raise ScannerUnavailable(f"clamd {self.address}: {exc}") from exc
         return _parse_reply(reply, self.address)
@@ -77,7 +79,7 @@ class ClamdClient:
 
 
 def _chunks(data: Buffer | bytearray) -> Iterator[bytes | memoryview]:
-    view = memoryview(data)  # type: ignore[arg-type]
+    view = memoryview(data)
     for pos in range(0, len(view), _CHUNK):
         yield view[pos : pos + _CHUNK]
 

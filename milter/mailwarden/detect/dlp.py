@@ -19,9 +19,7 @@ from mailwarden.model import Finding, FindingKind, Part, Severity
 
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _TAG = re.compile(r"<[^>]*>")
-_INVISIBLE = dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD], None
-)
+_INVISIBLE = dict.fromkeys([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD], None)
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,9 @@ def load_terms(paths: tuple[Path, ...]) -> list[Term]:
             fields = [field.strip() for field in line.split("\t")]
             weight = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else 1
             category = fields[1] if len(fields) > 1 and fields[1] else "confidential"
-            terms.append(Term(unicodedata.normalize("NFKC", fields[0]), category, weight))
+            terms.append(
+                Term(unicodedata.normalize("NFKC", fields[0]), category, weight)
+            )
     return terms
 
 
@@ -66,7 +66,8 @@ class DlpDetector:
         alternatives = sorted(self._terms, key=len, reverse=True)
         self._keywords = (
             re.compile("|".join(_pattern(t) for t in alternatives), re.IGNORECASE)
-            if alternatives else None
+            if alternatives
+            else None
         )
 
     def scan(self, message: ScanInput) -> list[Finding]:

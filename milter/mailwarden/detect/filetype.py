@@ -34,8 +34,13 @@ _GENERIC = frozenset(
 )
 #: Declared types that claim nothing specific.
 _VAGUE = frozenset({"application/octet-stream", "application/unknown", ""})
-_ZIP_BASED = ("application/vnd.openxmlformats", "application/vnd.oasis.opendocument",
-              "application/java-archive", "application/vnd.ms-", "application/epub")
+_ZIP_BASED = (
+    "application/vnd.openxmlformats",
+    "application/vnd.oasis.opendocument",
+    "application/java-archive",
+    "application/vnd.ms-",
+    "application/epub",
+)
 
 
 class TypeDetector:
@@ -54,7 +59,8 @@ class TypeDetector:
 
     def annotate(self, parts: tuple[Part, ...]) -> tuple[Part, ...]:
         return tuple(
-            part if part.is_container
+            part
+            if part.is_container
             else replace(part, detected_type=self.detect(part.content))
             for part in parts
         )
@@ -83,6 +89,10 @@ def compatible(claimed: str, detected: str) -> bool:
     if detected.startswith(_ZIP_BASED) and claimed == "application/zip":
         return True
     # Old Office formats share one container (OLE2, "CDF V2").
-    ole = ("application/msword", "application/vnd.ms-", "application/x-ole-storage",
-           "application/cdfv2")
+    ole = (
+        "application/msword",
+        "application/vnd.ms-",
+        "application/x-ole-storage",
+        "application/cdfv2",
+    )
     return claimed.startswith(ole) and detected.startswith(ole)

@@ -3,6 +3,7 @@
 The public entry point is :func:`parse_message`.
 """
 
-from mailwarden.message.mime import Buffer, ParsedMessage, parse_message
+from mailwarden.message.decode import Buffer
+from mailwarden.message.mime import ParsedMessage, parse_message
 
 __all__ = ["Buffer", "ParsedMessage", "parse_message"]

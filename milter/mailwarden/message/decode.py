@@ -13,9 +13,7 @@ import mmap
 
 Buffer = bytes | mmap.mmap
 
-_B64_ALPHABET = (
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-)
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _NOT_B64 = bytes(b for b in range(256) if b not in _B64_ALPHABET)
 _CHUNK = 1 << 20
 

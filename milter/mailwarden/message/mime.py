@@ -11,7 +11,7 @@ Python stack. Anomalies become Defects on the part; limits become the flag
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
@@ -111,24 +111,26 @@ def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
     encoding, encoding_defects = _transfer_encoding(headers)
     defects += encoding_defects
     path = walk.unique(_part_path(frame, ctype, names))
-    common = {
-        "part_path": path,
-        "depth": frame.depth,
-        "declared_type": ctype,
-        "filenames": names,
-        "disposition": _disposition(headers),
-        "charset": headers.get_content_charset("") or "",
-        "transfer_encoding": encoding,
-    }
+    common = Part(
+        part_path=path,
+        depth=frame.depth,
+        declared_type=ctype,
+        filenames=names,
+        disposition=_disposition(headers),
+        charset=headers.get_content_charset("") or "",
+        transfer_encoding=encoding,
+    )
 
     if ctype.startswith("multipart/") and frame.depth < walk.limits.max_depth:
         boundary = headers.get_boundary()
         if boundary:
             bodies, split_defects = _split(frame.buf, body_start, frame.end, boundary)
             defects += split_defects
-            walk.parts.append(Part(**common, is_container=True, defects=tuple(defects)))
-            child_default = "message/rfc822" if ctype == "multipart/digest" else (
-                "text/plain"
+            walk.parts.append(
+                replace(common, is_container=True, defects=tuple(defects))
+            )
+            child_default = (
+                "message/rfc822" if ctype == "multipart/digest" else ("text/plain")
             )
             return [
                 _Frame(
@@ -149,19 +151,17 @@ def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
     # TODO(#3): open archives, TNEF and uuencoded/yEnc blocks into parts of their own.
     content = _decode(frame.buf, body_start, frame.end, encoding, walk)
     if ctype == "message/rfc822" and frame.depth < walk.limits.max_depth:
-        walk.parts.append(Part(**common, is_container=True, defects=tuple(defects)))
+        walk.parts.append(replace(common, is_container=True, defects=tuple(defects)))
         inner = bytes(content)
         return [_Frame(inner, 0, len(inner), frame.depth + 1, "", f"{path}:")]
     if ctype == "message/partial":
         walk.flags.add("message_partial")
         defects.append(Defect("message_partial", "fragment cannot be scanned whole"))
-    walk.parts.append(Part(**common, content=content, defects=tuple(defects)))
+    walk.parts.append(replace(common, content=content, defects=tuple(defects)))
     return []
 
 
-def _decode(
-    buf: Buffer, start: int, end: int, encoding: str, walk: _Walk
-) -> bytes:
+def _decode(buf: Buffer, start: int, end: int, encoding: str, walk: _Walk) -> bytes:
     budget = walk.limits.max_decoded_bytes - walk.decoded_bytes
     if budget <= 0:
         walk.exceed(f"more than {walk.limits.max_decoded_bytes} decoded bytes")

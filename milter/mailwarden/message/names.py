@@ -8,6 +8,7 @@ kept, the one a client shows first.
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from email.header import decode_header, make_header
 from email.message import Message
@@ -19,7 +20,10 @@ _MAX_NAME = 255
 def filename_candidates(headers: Message) -> tuple[str, ...]:
     """Distinct decoded names: Content-Disposition filename first, then name."""
     names: list[str] = []
-    for param, header in (("filename", "content-disposition"), ("name", "content-type")):
+    for param, header in (
+        ("filename", "content-disposition"),
+        ("name", "content-type"),
+    ):
         raw = headers.get_param(param, None, header)
         if raw is None:
             continue
@@ -31,10 +35,8 @@ def filename_candidates(headers: Message) -> tuple[str, ...]:
 
 def _decode(value: str) -> str:
     if "=?" in value:
-        try:
+        with contextlib.suppress(ValueError, LookupError, UnicodeError):
             value = str(make_header(decode_header(value)))
-        except (ValueError, LookupError, UnicodeError):
-            pass
     return value.strip()[:_MAX_NAME]
 
 

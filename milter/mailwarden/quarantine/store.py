@@ -73,7 +73,7 @@ def _write_atomic(path: Path, data: Buffer | bytes) -> None:
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
     try:
-        view = memoryview(data)  # type: ignore[arg-type]
+        view = memoryview(data)
         while view:
             view = view[os.write(fd, view[:_CHUNK]) :]
         os.fsync(fd)
