@@ -1,0 +1,1 @@
+"""Builders for the demonstration mails in samples/ (see samples/build.py)."""
