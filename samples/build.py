@@ -27,10 +27,15 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from samplekit import benign, hostile  # noqa: E402
+from samplekit import benign, hostile, payloads  # noqa: E402
 from samplekit.compose import Sample, render  # noqa: E402
 
 SAMPLES: tuple[Sample, ...] = benign.SAMPLES + hostile.SAMPLES
+
+
+def eicar() -> bytes:
+    """The EICAR test file, for tests and scripts that need it at run time."""
+    return payloads.eicar()
 
 
 def generated_samples() -> tuple[Sample, ...]:
