@@ -87,10 +87,15 @@ def _load_build() -> ModuleType:
 build = _load_build()
 
 
+def _rule_files() -> list[Path]:
+    folder = SIGNATURES / "yara"
+    return sorted([*folder.glob("*.yar"), *folder.glob("*.yara")])
+
+
 @pytest.fixture(scope="module")
 def rules() -> Any:
     return yara.compile(
-        filepaths={p.stem: str(p) for p in sorted(SIGNATURES.glob("yara/*.yar"))},
+        filepaths={p.stem: str(p) for p in _rule_files()},
         externals=EXTERNALS,
         error_on_warning=True,
     )
@@ -153,7 +158,7 @@ def _hits(rules: Any, path: str, declared: str, data: bytes) -> set[str]:
 
 def test_yara_directory_compiles_with_the_externals(rules: Any) -> None:
     """Every .yar file compiles warning-free alone and, one namespace each, together."""
-    files = sorted(SIGNATURES.glob("yara/*.yar"))
+    files = _rule_files()
     counts = [
         len(list(yara.compile(str(p), externals=EXTERNALS, error_on_warning=True)))
         for p in files
