@@ -23,6 +23,7 @@ from devstack.errors import StackError
 from devstack.files import make_dir, write_file
 from devstack.milterd import MilterDaemon
 from devstack.postfix import Postfix
+from devstack.process import log_tail
 from devstack.sendmail import Sendmail
 
 logger = logging.getLogger("devstack")
@@ -169,6 +170,28 @@ class Stack:
         seconds = clamd.start()
         logger.info("%s ready in %.2f s", name, seconds)
         return clamd
+
+    def remove_clamd(self, name: str) -> None:
+        """Stop and forget a clamd started with :meth:`add_clamd`."""
+        clamd = self.extra_clamds.pop(name, None)
+        if clamd is None:
+            raise StackError(f"no extra clamd called {name!r}")
+        clamd.stop()
+
+    def check(self) -> None:
+        """Raise :class:`StackError` naming every daemon that no longer runs.
+
+        The message carries each dead daemon's log tail, so a test that finds
+        the stack broken fails with the reason rather than with a timeout.
+        """
+        dead = [line.name for line in self.status() if not line.running]
+        if not dead:
+            return
+        tails = {name: path for name, path in self.logs().items() if name in dead}
+        report = "\n".join(
+            f"--- last lines of {path} ---\n{log_tail(path)}" for path in tails.values()
+        )
+        raise StackError(f"not running: {', '.join(dead)}\n{report}")
 
     def reset(self) -> None:
         """Empty both MTAs' queues and Maildirs (between tests)."""
