@@ -123,3 +123,11 @@ def test_luhn_and_mask() -> None:
     assert luhn_valid("4111111111111111")
     assert not luhn_valid("4111111111111112")
     assert mask_card("5500 0000 0000 0004") == "5500 **** **** 0004"
+
+
+def test_gbk_text_is_not_a_dos_program() -> None:
+    """GBK text starting with 0xB8 (libmagic's .COM heuristic) stays text."""
+    text = "各位同事：\n新产品发布计划属于内部资料。\n".encode("gbk")
+    assert text[0] == 0xB8
+    assert TypeDetector().detect(text, "gb2312") == "text/plain"
+    assert TypeDetector().detect(PE, "").endswith("portable-executable")

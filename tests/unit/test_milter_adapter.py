@@ -7,6 +7,8 @@ decision becomes the right milter reply, and failures tempfail.
 from __future__ import annotations
 
 import base64
+import mmap
+from dataclasses import replace
 from pathlib import Path
 
 import Milter
@@ -31,9 +33,12 @@ class Recorder:
 
     def __init__(self) -> None:
         self.seen: list[ScanInput] = []
+        self.buffer_types: list[type] = []
 
     def scan(self, message: ScanInput) -> list[Finding]:
-        self.seen.append(message)
+        # The buffer is only valid during the inspection: keep a copy.
+        self.buffer_types.append(type(message.raw))
+        self.seen.append(replace(message, raw=bytes(message.raw)))
         return []
 
 
@@ -75,8 +80,27 @@ def send(
     return int(ctx._eom())
 
 
+#: Protocol steps the test MTA offers: everything but the no-reply bits, because
+#: TestCtx closes the connection on any answer other than CONTINUE. The real
+#: no-reply path is exercised by the integration tests against Postfix.
+NO_NOREPLY = 0x1FFFFF & ~(
+    Milter.P_NR_CONN
+    | Milter.P_NR_HELO
+    | Milter.P_NR_MAIL
+    | Milter.P_NR_RCPT
+    | Milter.P_NR_DATA
+    | Milter.P_NR_UNKN
+    | Milter.P_NR_EOH
+    | Milter.P_NR_BODY
+    | Milter.P_NR_HDR
+)
+
+
 @pytest.fixture
-def ctx() -> MilterTestContext:
+def ctx(monkeypatch: pytest.MonkeyPatch) -> MilterTestContext:
+    monkeypatch.setattr(
+        MilterTestContext, "default_opts", [Milter.CURR_ACTS, NO_NOREPLY, 0, 0]
+    )
     context = MilterTestContext()
     context._setsymval("i", "4AbCdE")
     Milter.factory = MailwardenMilter
@@ -134,6 +158,7 @@ def test_large_message_is_spooled_to_disk(
     body = b"line of text\r\n" * 10_000
     assert send(ctx, [("Subject", "big")], body) == Milter.ACCEPT
     assert bytes(recorder.seen[0].raw).endswith(body)
+    assert recorder.buffer_types == [mmap.mmap]
 
 
 def test_blocked_attachment_rejected_with_reply(

@@ -6,6 +6,7 @@ callers, so concurrent SMTP sessions borrow from a pool.
 
 from __future__ import annotations
 
+import codecs
 import mimetypes
 from dataclasses import replace
 
@@ -28,6 +29,7 @@ _ALIASES = {
     "application/x-pdf": "application/pdf",
     "audio/mp3": "audio/mpeg",
 }
+_UNKNOWN = "application/octet-stream"
 #: Detected types that say nothing specific, never a mismatch on their own.
 _GENERIC = frozenset(
     {"application/octet-stream", "text/plain", "inode/x-empty", "application/x-empty"}
@@ -51,19 +53,35 @@ class TypeDetector:
             lambda: magic.Magic(mime=True), prefill=pool_size
         )
 
-    def detect(self, content: bytes) -> str:
+    def detect(self, content: bytes, charset: str = "") -> str:
         if not content:
             return "inode/x-empty"
+        head = bytes(content[:_HEAD])
         with self._pool.borrow() as detector:
-            return str(detector.from_buffer(bytes(content[:_HEAD])))
+            detected = str(detector.from_buffer(head))
+        if detected == "application/x-dosexec" and head[:2] not in (b"MZ", b"ZM"):
+            # libmagic calls any buffer that starts like a DOS .COM program (0xB8
+            # "mov ax", 0xE9 "jmp", ...) an executable. GBK and Big5 text often
+            # starts with those bytes; without an MZ header it is not evidence.
+            return "text/plain" if _is_text(head, charset) else _UNKNOWN
+        return detected
 
     def annotate(self, parts: tuple[Part, ...]) -> tuple[Part, ...]:
         return tuple(
             part
             if part.is_container
-            else replace(part, detected_type=self.detect(part.content))
+            else replace(part, detected_type=self.detect(part.content, part.charset))
             for part in parts
         )
+
+
+def _is_text(head: bytes, charset: str) -> bool:
+    try:
+        decoder = codecs.getincrementaldecoder(charset or "utf-8")()
+        text = decoder.decode(head, final=False)
+    except (LookupError, UnicodeDecodeError):
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t\f" for ch in text)
 
 
 def canonical(mime_type: str) -> str:
