@@ -136,6 +136,19 @@ class MilterDaemon:
         self.write_config()
         return self.start()
 
+    @contextlib.contextmanager
+    def configured(self, overrides: Mapping[str, object]) -> Iterator[None]:
+        """Run the body with *overrides* in effect, then restore the previous ones.
+
+        For example ``with stack.milter.configured({"milter": {"hold": False}}):``.
+        """
+        previous = self.overrides
+        self.reconfigure(overrides)
+        try:
+            yield
+        finally:
+            self.reconfigure(previous)
+
     def running(self) -> bool:
         return self._process.running()
 

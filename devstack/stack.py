@@ -9,6 +9,7 @@ process, since it finds the daemons through the state directory.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import stat
 from collections.abc import Iterator
@@ -75,6 +76,8 @@ class Stack:
         On any failure, whatever was started is stopped again and the error (a
         :class:`~devstack.errors.DaemonStartError` with the log tail) propagates.
         """
+        if os.geteuid() != 0:
+            raise StackError("devstack must run as root: the daemons drop privileges")
         self._prepare_statedir()
         self.startup_seconds = {}
         try:

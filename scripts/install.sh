@@ -88,10 +88,14 @@ install_sendmail() {
 }
 
 create_user() {
+    if ! getent group mailwarden >/dev/null; then
+        log "creating system group mailwarden"
+        addgroup --quiet --system mailwarden
+    fi
     if ! getent passwd mailwarden >/dev/null; then
-        log "creating system user and group mailwarden"
-        adduser --quiet --system --group --no-create-home --home /nonexistent \
-            --shell /usr/sbin/nologin mailwarden
+        log "creating system user mailwarden"
+        adduser --quiet --system --ingroup mailwarden --no-create-home \
+            --home /nonexistent --shell /usr/sbin/nologin mailwarden
     fi
     if ! id -nG postfix | tr ' ' '\n' | grep -qx mailwarden; then
         log "adding user postfix to group mailwarden"
