@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--clamav-database", type=Path, help="signature folder for clamd"
     )
+    parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=0,
+        help="move every port by this much, to run beside another stack",
+    )
     return parser
 
 
@@ -74,7 +80,8 @@ def _config(args: argparse.Namespace) -> StackConfig:
         changes["milter_command"] = tuple(shlex.split(args.milter_command))
     if args.clamav_database:
         changes["clamav_database"] = args.clamav_database.resolve()
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+    config = dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+    return config.shifted(args.port_offset) if args.port_offset else config
 
 
 def _up(stack: Stack) -> int:

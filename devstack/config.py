@@ -37,8 +37,7 @@ SENDMAIL_ROOT = Path("/opt/mailwarden-sendmail")
 POSTFIX_PORT = 10025
 SENDMAIL_PORT = 10026
 CLAMD_PORT = 13310
-#: The port of a second clamd, started on demand (failover tests).
-CLAMD2_PORT = 13311
+#: A second clamd, started on demand for failover tests, takes CLAMD_PORT + 1.
 
 #: Domain whose mail both MTAs deliver into their Maildir; every other domain is
 #: accepted and thrown away.
@@ -140,6 +139,19 @@ class StackConfig:
     @property
     def contrib_dir(self) -> Path:
         return self.repo / "contrib"
+
+    def shifted(self, offset: int) -> StackConfig:
+        """The same stack with every port moved by *offset*.
+
+        Lets two stacks run side by side on one machine (each needs its own
+        state directory too).
+        """
+        return dataclasses.replace(
+            self,
+            postfix_port=self.postfix_port + offset,
+            sendmail_port=self.sendmail_port + offset,
+            clamd_port=self.clamd_port + offset,
+        )
 
     # --- persistence, so that `down` in another process finds the stack ---------
 

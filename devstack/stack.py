@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Protocol
 
 from devstack.clamd import Clamd, clamd_names
-from devstack.config import CLAMD2_PORT, StackConfig
+from devstack.config import StackConfig
 from devstack.errors import StackError
 from devstack.files import make_dir, write_file
 from devstack.milterd import MilterDaemon
@@ -160,11 +160,14 @@ class Stack:
 
     # --- helpers for tests ----------------------------------------------------------
 
-    def add_clamd(self, name: str = "clamd2", tcp_port: int = CLAMD2_PORT) -> Clamd:
+    def add_clamd(self, name: str = "clamd2", tcp_port: int | None = None) -> Clamd:
         """Start another clamd with its own socket and port (failover tests).
 
-        It is stopped by :meth:`down` like the first one.
+        The port defaults to the first clamd's plus one (13311).  It is stopped
+        by :meth:`down` like the first one.
         """
+        if tcp_port is None:
+            tcp_port = self.config.clamd_port + 1
         if name in self.extra_clamds or name == self.clamd.name:
             raise StackError(f"a clamd called {name!r} already exists")
         clamd = Clamd(self.config, name, tcp_port)

@@ -5,6 +5,10 @@ The stack starts once per test session (about 1-2 s) in its own state directory,
 folder is marked ``daemons``.  A daemon that does not start makes the tests
 *error* with its log tail; nothing here ever skips.
 
+On a machine shared with another running stack, set MAILWARDEN_DEVSTACK_PORTS to
+an offset (e.g. 100): every port moves by it and the state directory gets it
+as a suffix.  CI leaves it unset: 10025, 10026, 13310.
+
 Fixtures:
 
 ``stack``
@@ -16,6 +20,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +29,7 @@ from devstack import Postfix, Sendmail, Stack, StackConfig
 
 HERE = Path(__file__).parent
 STATEDIR = Path("/tmp/mailwarden-stack-pytest")
+PORT_OFFSET = int(os.environ.get("MAILWARDEN_DEVSTACK_PORTS", "0"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,7 +41,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def _running_stack() -> Iterator[Stack]:
-    stack = Stack(StackConfig(statedir=STATEDIR))
+    config = StackConfig(statedir=STATEDIR)
+    if PORT_OFFSET:
+        statedir = STATEDIR.with_name(f"{STATEDIR.name}-{PORT_OFFSET}")
+        config = StackConfig(statedir=statedir).shifted(PORT_OFFSET)
+    stack = Stack(config)
     stack.up()
     try:
         yield stack
