@@ -209,6 +209,63 @@ def _png_image() -> Sample:
     )
 
 
+_REPORT_HTML = """\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Storage usage, October</title>
+<script>
+  // Exported by the monitoring tool: a table, and a button that saves it as CSV.
+  function request() {
+    return window.XMLHttpRequest ? new XMLHttpRequest()
+                                 : new ActiveXObject("Microsoft.XMLHTTP");
+  }
+  function exportCsv() {
+    var rows = [];
+    var cell = /<td>([^<]*)<\\/td>/g;
+    document.querySelectorAll("tr").forEach(function (tr) {
+      var values = [], match;
+      while ((match = cell.exec(tr.innerHTML)) !== null) { values.push(match[1]); }
+      rows.push(values.join(","));
+    });
+    var blob = new Blob([rows.join("\\n")], {type: "text/csv"});
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "storage-usage.csv";
+    link.click();
+  }
+</script>
+</head>
+<body>
+<h1>Storage usage, October</h1>
+<table>
+<tr><td>volume</td><td>used GB</td></tr>
+<tr><td>mail-01</td><td>412</td></tr>
+<tr><td>mail-02</td><td>389</td></tr>
+</table>
+<button onclick="exportCsv()">Export CSV</button>
+</body>
+</html>
+"""
+
+
+def _html_report() -> Sample:
+    return Sample(
+        outcome="accept",
+        name="html-report-attachment",
+        sender=ALICE,
+        subject="Storage usage report, October",
+        date="Fri, 08 Nov 2024 07:15:00 +0100",
+        body=mixed(
+            text("The monthly storage report is attached.\n"),
+            attachment("storage-usage.html", "text/html", _REPORT_HTML.encode()),
+        ),
+        why="nothing to find: an HTML report whose script saves a CSV through a Blob"
+        " and falls back to ActiveXObject for XMLHTTP, but decodes no payload",
+    )
+
+
 def _confidential_marking() -> Sample:
     return Sample(
         outcome="tag",
@@ -296,6 +353,7 @@ SAMPLES: tuple[Sample, ...] = (
     _calendar_invite(),
     _docx_attachment(),
     _png_image(),
+    _html_report(),
     _confidential_marking(),
     _confidential_zh_utf8(),
     _confidential_zh_gb2312(),

@@ -60,9 +60,10 @@ rule Script_WSH_Dropper
         author = "mailwarden"
 
     strings:
+        // The COM objects that run programs. ActiveXObject / CreateObject alone
+        // are no evidence: old browser code makes XMLHTTP objects with them.
         $host_shell = "WScript.Shell" nocase ascii wide
         $host_app = "Shell.Application" nocase ascii wide
-        $host_activex = /new\s+ActiveXObject\s*\(/ nocase ascii wide
 
         $act_http = "XMLHTTP" nocase ascii wide
         $act_winhttp = "WinHttp.WinHttpRequest" nocase ascii wide
