@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from devstack.errors import WaitTimeout
 from devstack.postfix import Postfix
 from devstack.sendmail import Sendmail
 from devstack.smtp import SmtpResult
@@ -84,8 +85,9 @@ def observe(
         held = result.queue_id in held_ids if result.queue_id else bool(held_ids)
         return Observation(Outcome.QUARANTINE, result, message_id, None, item, held)
 
-    delivered = mta.maildir.wait_for(lambda m: m.message_id == message_id, timeout)
-    if delivered is None:
+    try:
+        delivered = mta.maildir.wait_for_message(message_id, timeout)
+    except WaitTimeout:
         return Observation(Outcome.MISSING, result, message_id)
     verdict = delivered.header(VERDICT_HEADER)
     outcome = Outcome.TAG if verdict else Outcome.ACCEPT

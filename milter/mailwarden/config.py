@@ -55,6 +55,7 @@ class MilterConfig(_Section):
     user: str = "mailwarden"
     socket_mode: str = "0660"
     timeout: int = Field(default=600, gt=0)
+    workers: int = Field(default=4, gt=0, le=256)
     spool_threshold: int = Field(default=1 << 20, ge=0)
     spool_dir: Path | None = None
     hold: bool = False

@@ -12,6 +12,7 @@ import functools
 import itertools
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -19,6 +20,7 @@ import Milter
 
 from mailwarden.config import Config
 from mailwarden.errors import QuarantineError
+from mailwarden.message import Buffer
 from mailwarden.model import ActionKind, Decision, Envelope, Inspection
 from mailwarden.pipeline import Pipeline
 from mailwarden.policy import failure_decision
@@ -34,11 +36,33 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Service:
-    """What every connection shares: built once at start."""
+    """What every connection shares: built once at start.
+
+    Inspections run on ``workers``, threads that Python created, not on libmilter's
+    connection threads: yara-python re-enters Python from its scan callbacks through
+    ``PyGILState_Ensure``, which is not safe on a thread whose Python state pymilter
+    created by hand, and the process crashed after a few YARA matches.
+    """
 
     config: Config
     pipeline: Pipeline
     store: QuarantineStore
+    workers: ThreadPoolExecutor
+
+    @classmethod
+    def start(
+        cls, config: Config, pipeline: Pipeline, store: QuarantineStore
+    ) -> Service:
+        workers = ThreadPoolExecutor(config.milter.workers, "inspect")
+        return cls(config, pipeline, store, workers)
+
+    def inspect(
+        self,
+        raw: Buffer,
+        envelope: Envelope,
+        log: logging.LoggerAdapter[logging.Logger],
+    ) -> Inspection:
+        return self.workers.submit(self.pipeline.inspect, raw, envelope, log).result()
 
 
 def _guarded(callback: F) -> F:
@@ -162,7 +186,7 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
         )
         try:
             raw = self._spool.buffer()
-            inspection = self.service.pipeline.inspect(raw, envelope, self.log)
+            inspection = self.service.inspect(raw, envelope, self.log)
             result = self._apply(inspection, raw)
         finally:
             self._reset()

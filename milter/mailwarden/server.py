@@ -7,6 +7,7 @@ and then drops to that user before it accepts a single connection.
 
 from __future__ import annotations
 
+import faulthandler
 import grp
 import logging
 import os
@@ -39,6 +40,7 @@ class ServiceUser:
 
 def serve(config: Config) -> None:
     """Load everything, open the socket, drop privileges and serve until stopped."""
+    faulthandler.enable()  # a crash in a C extension still leaves a traceback
     pipeline = Pipeline.from_config(config)
     loaded = pipeline.describe()
     logger.info(
@@ -62,7 +64,7 @@ def serve(config: Config) -> None:
         if user is not None:
             _give(socket_path.parent, user)
 
-    MailwardenMilter.service = Service(config, pipeline, store)
+    MailwardenMilter.service = Service.start(config, pipeline, store)
     _register(config)
     old_umask = os.umask(0o777 ^ int(config.milter.socket_mode, 8))
     libmilter.opensocket(True)

@@ -61,7 +61,7 @@ def service(tmp_path: Path, *extra: object, threshold: int = 1 << 20) -> Service
     pipeline = Pipeline(config, base._types, (*base.detectors, *extra))  # type: ignore[arg-type]
     store = QuarantineStore(config.quarantine.directory)
     store.ensure()
-    return Service(config, pipeline, store)
+    return Service.start(config, pipeline, store)
 
 
 def send(
@@ -233,7 +233,7 @@ def test_quarantine_store_failure_tempfails(
     svc = service(tmp_path)
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
-    MailwardenMilter.service = Service(
+    MailwardenMilter.service = Service.start(
         svc.config, svc.pipeline, QuarantineStore(blocker)
     )
     ctx._connect()
