@@ -44,7 +44,7 @@ rule Script_PowerShell_Download_Cradle
         $decode_base64 = "FromBase64String" nocase ascii wide
 
         $run_iex = "Invoke-Expression" nocase ascii wide
-        $run_iex_alias = /[|;(\s]iex[\s(;]/ nocase ascii wide
+        $run_iex_alias = /(^|[|;(\s])iex[\s(;]/ nocase ascii wide
         $run_assembly = "Reflection.Assembly]::Load" nocase ascii wide
         $run_scriptblock = "[ScriptBlock]::Create" nocase ascii wide
 

