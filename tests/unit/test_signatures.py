@@ -68,8 +68,6 @@ HOSTILE = [
       "script_droppers.Script_PowerShell_EncodedCommand"}, "text/plain"),
     ("reject/scr-attachment.eml", "holiday_photos.scr",
      {"executables.Executable_PE"}, "application/vnd.microsoft.portable-executable"),
-    ("reject/exe-in-zip.eml", "scans.zip:Scans/scan_0042.jpg.exe",
-     {"executables.Executable_PE"}, "application/vnd.microsoft.portable-executable"),
 ]
 # fmt: on
 
