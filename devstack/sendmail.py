@@ -29,9 +29,9 @@ from collections.abc import Sequence
 from email.message import Message
 from pathlib import Path
 
-from devstack.config import StackConfig
-from devstack.errors import StackError
-from devstack.files import make_dir, render_template, write_file
+from devstack.config import TEST_DOMAIN, StackConfig
+from devstack.errors import DaemonStartError, StackError
+from devstack.files import group_id, make_dir, render_template, user_ids, write_file
 from devstack.maildir import Maildir
 from devstack.process import (
     Spawned,
@@ -107,13 +107,17 @@ class Sendmail:
                 maildir / sub, 0o700, self.config.mail_user, self.config.mail_group
             )
 
+        # Numeric ids: given "nobody:nogroup", Sendmail 8.17 sometimes loses the
+        # mailer definitions that follow (seen with some state directory paths).
+        uid = user_ids(self.config.mail_user)[0]
+        gid = group_id(self.config.mail_group)
         values = {
             "CF_DIR": str(self.m4_library),
             "CONF_DIR": f"{self.dir}/",
             "SMTP_PORT": str(self.port),
             "MILTER": self.config.milter_spec,
             "MAILDIR_PROG": str(deliver),
-            "MAIL_USER": f"{self.config.mail_user}:{self.config.mail_group}",
+            "MAIL_USER": f"{uid}:{gid}",
         }
         template = self.config.contrib_dir / "sendmail" / "mailwarden.mc"
         mc = self.dir / "sendmail.mc"
@@ -129,9 +133,31 @@ class Sendmail:
             str(self.binary), "-C", str(self.cf), *args,
         ]  # fmt: skip
 
+    def verify_routing(self) -> None:
+        """Check with ``sendmail -bv`` that sendmail.cf routes as intended.
+
+        Mail for example.test must resolve to the maildir mailer and other mail
+        to the blackhole one; a broken .cf fails here, not in the first test.
+        """
+        expected = {
+            f"someone@{TEST_DOMAIN}": "mailer maildir",
+            "someone@elsewhere.test": "mailer blackhole",
+        }
+        output = run(self._in_namespace("-bv", *expected), "sendmail -bv")
+        for address, mailer in expected.items():
+            if not any(
+                address in line and mailer in line for line in output.splitlines()
+            ):
+                raise DaemonStartError(
+                    self.name,
+                    f"sendmail.cf does not route {address} to {mailer}",
+                    output,
+                )
+
     def start(self) -> float:
         """Start the daemon in the foreground and wait for its SMTP port."""
         ensure_port_free(self.port, "Sendmail")
+        self.verify_routing()
         args = ["-bD"]
         if self.config.sendmail_traffic_log:
             args += ["-X", str(self.traffic_log)]
