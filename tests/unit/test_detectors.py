@@ -110,9 +110,10 @@ def test_card_false_positives(tmp_path: object) -> None:
 
 
 def test_keywords_whole_word_and_cjk(tmp_path: object) -> None:
-    """Latin keywords match whole words only; CJK terms match in GBK text."""
+    """Latin markings match whole capitalised words only; CJK matches in GBK."""
     assert scan_dlp(text_part("NONCONFIDENTIALITY clause"), tmp_path) == []
-    found = scan_dlp(text_part("this is Confidential"), tmp_path)
+    assert scan_dlp(text_part("this message is confidential"), tmp_path) == []
+    found = scan_dlp(text_part("CONFIDENTIAL - board minutes"), tmp_path)
     assert found[0][0] == "keyword_confidential"
     gbk = scan_dlp(text_part("这是机密文件", "gbk"), tmp_path)
     assert gbk[0][0] == "keyword_secret"

@@ -50,10 +50,15 @@ def load_terms(paths: tuple[Path, ...]) -> list[Term]:
 
 
 def _pattern(term: str) -> str:
+    """Latin terms match whole words; a term written in capitals (a marking such
+    as CONFIDENTIAL) matches only in capitals, so disclaimers saying "this message
+    is confidential" do not count; CJK terms match as substrings."""
     escaped = re.escape(term).replace(r"\ ", r"\s+")
-    if term.isascii():
-        return rf"(?<!\w){escaped}(?!\w)"
-    return escaped
+    if not term.isascii():
+        return escaped
+    if term.isupper():
+        escaped = f"(?-i:{escaped})"
+    return rf"(?<!\w){escaped}(?!\w)"
 
 
 class DlpDetector:
@@ -63,7 +68,9 @@ class DlpDetector:
         self._config = config
         self._terms = {t.text.casefold(): t for t in load_terms(config.keyword_files)}
         # TODO(#5): an Aho-Corasick matcher so that large dictionaries cost the same.
-        alternatives = sorted(self._terms, key=len, reverse=True)
+        alternatives = sorted(
+            (term.text for term in self._terms.values()), key=len, reverse=True
+        )
         self._keywords = (
             re.compile("|".join(_pattern(t) for t in alternatives), re.IGNORECASE)
             if alternatives
