@@ -24,6 +24,7 @@ DEFAULT_SENDER = "sender@client.mailwarden.test"
 DEFAULT_RECIPIENT = f"someone@{TEST_DOMAIN}"
 DEFAULT_HELO = "client.mailwarden.test"
 
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 _QUEUE_ID = (
     re.compile(r"queued as ([0-9A-Za-z]+)"),  # Postfix: 250 2.0.0 Ok: queued as ID
     re.compile(r"^([0-9A-Za-z]+) Message accepted"),  # Sendmail
@@ -151,13 +152,16 @@ def _transaction(
     if not any(reply.code in (250, 251) for reply in rcpt_replies):
         return SmtpResult(SmtpStage.RCPT, rcpt_replies[-1], rcpt_replies)
 
+    # smtplib raises for a refused DATA command but returns the final reply to
+    # the message itself, whatever its code.
     try:
         code, text = client.data(data)
     except smtplib.SMTPDataError as exc:
         return SmtpResult(
             SmtpStage.DATA, _reply(exc.smtp_code, exc.smtp_error), rcpt_replies
         )
-    return SmtpResult(SmtpStage.DONE, _reply(code, text), rcpt_replies)
+    stage = SmtpStage.DONE if code == 250 else SmtpStage.DATA
+    return SmtpResult(stage, _reply(code, text), rcpt_replies)
 
 
 def _reply(code: int, text: bytes | str) -> SmtpReply:
@@ -167,8 +171,14 @@ def _reply(code: int, text: bytes | str) -> SmtpReply:
 
 
 def _as_bytes(message: bytes | str | Message) -> bytes:
-    if isinstance(message, bytes):
-        return message
+    """The message as SMTP wants it on the wire: every line ending CRLF.
+
+    Sample files often end lines with a bare LF.  Postfix copes, but Sendmail
+    (since its SMTP smuggling fix) answers "421 Bare linefeed (LF) not allowed",
+    and smtplib leaves bytes as they are, so fix them here as any real client does.
+    """
+    if isinstance(message, Message):
+        return message.as_bytes(policy=SMTP)
     if isinstance(message, str):
-        return message.encode("utf-8")
-    return message.as_bytes(policy=SMTP)
+        message = message.encode("utf-8")
+    return _BARE_LF.sub(b"\r\n", message)
