@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 
 # --- Static checks ---------------------------------------------------------
-# ruff and mypy go here, before the tests, so that a lint failure fails the run.
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
 
 # --- Tests -------------------------------------------------------------------
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
