@@ -92,7 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     header = ("sample", "milter", "scan", "what the MTA said / did", "")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
     for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        print(
+            "  ".join(
+                cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+            )
+        )
     failed = sum(row[4] != "ok" for row in rows)
     print(f"\n{len(rows) - failed} of {len(rows)} samples got their expected outcome")
     return 1 if failed else 0
