@@ -151,7 +151,9 @@ def _value(value: object) -> str:
         return repr(value)
     if isinstance(value, str | Path):
         return json.dumps(str(value), ensure_ascii=False)
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=str)
+    if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(item) for item in value) + "]"
     raise StackError(f"cannot write {value!r} ({type(value).__name__}) as TOML")
 
