@@ -26,12 +26,12 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # devstack lives at the repository root
     sys.path.insert(0, str(HERE.parent))
 
-from devstack import Postfix, Stack, StackError  # noqa: E402
-
 import corpus  # noqa: E402
 import load  # noqa: E402
 import rig  # noqa: E402
 from run import WORKDIR  # noqa: E402
+
+from devstack import Postfix, Stack, StackError  # noqa: E402
 
 logger = logging.getLogger("bench.ablate")
 

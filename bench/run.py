@@ -36,12 +36,12 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:  # devstack lives at the repository root
     sys.path.insert(0, str(REPO))
 
-from devstack import Postfix, Stack, StackError  # noqa: E402
-
 import corpus  # noqa: E402
 import load  # noqa: E402
 import rig  # noqa: E402
 import summary  # noqa: E402
+
+from devstack import Postfix, Stack, StackError  # noqa: E402
 
 logger = logging.getLogger("bench")
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from devstack import Postfix, Sendmail, Stack, StackConfig
 
 HERE = Path(__file__).parent

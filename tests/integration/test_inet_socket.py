@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from devstack import Stack, make_message, send_message
 
 REPO = Path(__file__).resolve().parents[2]

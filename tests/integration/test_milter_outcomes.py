@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from devstack import Postfix, Sendmail, SmtpStage, Stack, make_message
 from devstack.outcome import Outcome, observe, quarantine_item, with_unique_message_id
 

@@ -1,32 +1,25 @@
 """A first cut of data-loss prevention: dictionary keywords and card numbers.
 
 Text parts (plain and HTML) are decoded by their charset and searched for the terms
-of the keyword files (whole words for Latin script, substrings for CJK) and for
-Luhn-valid payment card numbers. Evidence is masked before it leaves this module.
+of the keyword files (see :mod:`mailwarden.detect.keywords`) and for Luhn-valid
+payment card numbers. Evidence is masked before it leaves this module.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from mailwarden.config import DlpConfig
 from mailwarden.detect.base import ScanInput
+from mailwarden.detect.keywords import KeywordMatcher, Term
 from mailwarden.errors import ConfigError
 from mailwarden.model import Finding, FindingKind, Part, Severity
 
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _TAG = re.compile(r"<[^>]*>")
 _INVISIBLE = dict.fromkeys([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD], None)
-
-
-@dataclass(frozen=True)
-class Term:
-    text: str
-    category: str = "confidential"
-    weight: int = 1
 
 
 def load_terms(paths: tuple[Path, ...]) -> list[Term]:
@@ -49,33 +42,12 @@ def load_terms(paths: tuple[Path, ...]) -> list[Term]:
     return terms
 
 
-def _pattern(term: str) -> str:
-    """Latin terms match whole words; a term written in capitals (a marking such
-    as CONFIDENTIAL) matches only in capitals, so disclaimers saying "this message
-    is confidential" do not count; CJK terms match as substrings."""
-    escaped = re.escape(term).replace(r"\ ", r"\s+")
-    if not term.isascii():
-        return escaped
-    if term.isupper():
-        escaped = f"(?-i:{escaped})"
-    return rf"(?<!\w){escaped}(?!\w)"
-
-
 class DlpDetector:
     name = "dlp"
 
     def __init__(self, config: DlpConfig) -> None:
         self._config = config
-        self._terms = {t.text.casefold(): t for t in load_terms(config.keyword_files)}
-        # TODO(#5): an Aho-Corasick matcher so that large dictionaries cost the same.
-        alternatives = sorted(
-            (term.text for term in self._terms.values()), key=len, reverse=True
-        )
-        self._keywords = (
-            re.compile("|".join(_pattern(t) for t in alternatives), re.IGNORECASE)
-            if alternatives
-            else None
-        )
+        self._keywords = KeywordMatcher(load_terms(config.keyword_files))
 
     def scan(self, message: ScanInput) -> list[Finding]:
         findings: list[Finding] = []
@@ -86,18 +58,13 @@ class DlpDetector:
 
     def _scan_text(self, part: Part, text: str) -> list[Finding]:
         findings = []
-        if self._keywords is not None:
-            hits: dict[str, int] = {}
-            for match in self._keywords.finditer(text):
-                key = re.sub(r"\s+", " ", match.group(0)).casefold()
-                hits[key] = hits.get(key, 0) + 1
-            for key, count in hits.items():
-                term = self._terms.get(key)
-                category = term.category if term else "confidential"
-                findings.append(
-                    _finding(f"keyword_{category}", part, f"{key!r} x{count}", count)
+        for term, count in self._keywords.count(text).items():
+            findings.append(
+                _finding(
+                    f"keyword_{term.category}", part, f"{term.text!r} x{count}", count
                 )
-        if self._config.card_numbers:
+            )
+        if self._config.card_numbers and _digit_count(text) >= 13:
             cards = [m.group(0) for m in _CARD.finditer(text) if _is_card(m.group(0))]
             if cards:
                 findings.append(
@@ -116,6 +83,10 @@ def _text_of(part: Part, config: DlpConfig) -> str:
         # TODO(#5): a real HTML-to-text conversion with entities and hidden elements.
         text = _TAG.sub("", text)
     return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
+def _digit_count(text: str) -> int:
+    return sum(text.count(digit) for digit in "0123456789")
 
 
 def _digits(candidate: str) -> str:

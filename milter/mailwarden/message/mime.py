@@ -69,6 +69,7 @@ class _Walk:
     flags: set[str] = field(default_factory=set)
     paths: set[str] = field(default_factory=set)
     decoded_bytes: int = 0
+    root_headers: Message = field(default_factory=Message)
 
     def unique(self, path: str) -> str:
         candidate, n = path, 1
@@ -86,7 +87,6 @@ class _Walk:
 def parse_message(raw: Buffer, limits: LimitsConfig) -> ParsedMessage:
     """Walk *raw* into Parts; never raises on malformed input."""
     walk = _Walk(limits)
-    root_headers = _headers(raw, 0, len(raw))[0]
     stack = [_Frame(raw, 0, len(raw), 0, "", "")]
     while stack:
         frame = stack.pop()
@@ -98,14 +98,16 @@ def parse_message(raw: Buffer, limits: LimitsConfig) -> ParsedMessage:
         parts=tuple(walk.parts),
         defects=tuple(walk.defects),
         flags=tuple(sorted(walk.flags)),
-        subject=_decoded_header(root_headers, "subject"),
-        message_id=_decoded_header(root_headers, "message-id"),
+        subject=_decoded_header(walk.root_headers, "subject"),
+        message_id=_decoded_header(walk.root_headers, "message-id"),
     )
 
 
 def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
     """Record the entity in *frame* as a Part; return the frames of its children."""
     headers, body_start, defects = _headers(frame.buf, frame.start, frame.end)
+    if not walk.parts:
+        walk.root_headers = headers
     ctype = _content_type(headers, frame.default_type)
     names = filename_candidates(headers)
     encoding, encoding_defects = _transfer_encoding(headers)
