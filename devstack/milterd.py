@@ -58,7 +58,12 @@ class MilterDaemon:
                 "socket_mode": "0660",
                 "hold": True,
             },
-            "clamav": {"servers": list(self.clamd_servers), "timeout": 10.0},
+            "clamav": {
+                "servers": list(self.clamd_servers),
+                "timeout": 10.0,
+                # clamd.conf: StreamMaxLength 100M
+                "max_stream_bytes": 100 * 1024 * 1024,
+            },
             "quarantine": {"directory": str(self.config.quarantine_dir)},
             "logging": {"level": "INFO"},
         }
