@@ -6,6 +6,7 @@ daemon runs on these defaults. A bad file is refused with the key and the reason
 
 from __future__ import annotations
 
+import enum
 import os
 import tomllib
 from pathlib import Path
@@ -80,12 +81,21 @@ class MilterConfig(_Section):
         return value
 
 
+class PartScans(enum.StrEnum):
+    """When decoded parts go to clamd besides the raw message."""
+
+    ALL = "all"
+    DEFECTIVE = "defective"
+    NONE = "none"
+
+
 class ClamavConfig(_Section):
     enabled: bool = True
     servers: tuple[str, ...] = ("unix:/run/clamav/clamd.ctl",)
     timeout: float = Field(default=30.0, gt=0)
     max_stream_bytes: int = Field(default=25 << 20, gt=0)
     scan_raw_message: bool = True
+    part_scans: PartScans = PartScans.DEFECTIVE
 
     @field_validator("servers")
     @classmethod

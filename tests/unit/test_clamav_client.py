@@ -17,7 +17,7 @@ from mailwarden.config import ClamavConfig
 from mailwarden.detect.base import ScanInput
 from mailwarden.detect.clamav import ClamavDetector, ClamdClient
 from mailwarden.errors import ScannerTimeout, ScannerUnavailable
-from mailwarden.model import Envelope, FindingKind, Part
+from mailwarden.model import Defect, Envelope, FindingKind, Part
 
 
 def fake_clamd(path: Path, answer: Callable[[socket.socket], None]) -> threading.Thread:
@@ -126,3 +126,40 @@ def test_size_limit_becomes_unscannable_flag(socket_path: Path) -> None:
     assert [(f.kind, f.rule) for f in found] == [
         (FindingKind.UNSCANNABLE, "clamav_size_limit")
     ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "defective", "streams"),
+    [
+        ("defective", False, 1),
+        ("defective", True, 2),
+        ("all", False, 2),
+        ("none", True, 1),
+    ],
+)
+def test_part_scans(
+    socket_path: Path, mode: str, defective: bool, streams: int
+) -> None:
+    """Decoded parts are streamed besides the raw message only as configured."""
+    received: list[bytes] = []
+
+    def answer(connection: socket.socket) -> None:
+        received.append(read_stream(connection))
+        connection.sendall(b"stream: OK\0")
+
+    fake_clamd(socket_path, answer)
+    config = ClamavConfig.model_validate(
+        {"servers": [f"unix:{socket_path}"], "part_scans": mode}
+    )
+    defects = (Defect("missing_final_boundary"),) if defective else ()
+    part = Part(
+        "attachment:a.pdf",
+        1,
+        "application/pdf",
+        b"%PDF",
+        ("a.pdf",),
+        "attachment",
+        defects=defects,
+    )
+    ClamavDetector(config).scan(ScanInput(b"raw message", (part,), Envelope()))
+    assert len(received) == streams

@@ -1,12 +1,17 @@
-"""ClamAV through clamd: INSTREAM of the raw message and of each decoded part.
+"""ClamAV through clamd: INSTREAM of the raw message and of decoded parts.
+
+clamd reads MIME itself, so the raw message stream already has every attachment
+scanned as clamd decodes it. Decoded parts are streamed as well where mailwarden's
+reading of the message may differ from clamd's: by default (``clamav.part_scans =
+"defective"``) when the walk recorded a structural defect, or always (``"all"``).
+Each stream is one clamd round trip, the main per-message cost of a milter.
 
 Connections go through pyclamd. Its own ``scan_stream`` writes with ``send()``,
 which may send only part of a chunk and then corrupts the INSTREAM framing, so the
 stream is written here with ``sendall`` over pyclamd's socket handling.
 
 Decoded text bodies that were not transfer-encoded are byte-for-byte inside the raw
-message, which clamd already scans, so they are not sent again: clamd round trips are
-the main per-message cost.
+message and are never sent again.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 
 import pyclamd
 
-from mailwarden.config import ClamavConfig
+from mailwarden.config import ClamavConfig, PartScans
 from mailwarden.detect.base import Pool, ScanInput
 from mailwarden.errors import ScannerTimeout, ScannerUnavailable
 from mailwarden.message import Buffer
@@ -117,7 +122,8 @@ class ClamavDetector:
         targets: list[tuple[str, Buffer | bytearray]] = []
         if self._config.scan_raw_message:
             targets.append(("message", message.raw))
-        targets += [(p.part_path, p.content) for p in message.leaves() if _worth(p)]
+        if self._scans_parts(message):
+            targets += [(p.part_path, p.content) for p in message.leaves() if _worth(p)]
         for part_path, data in targets:
             if len(data) > self._config.max_stream_bytes:
                 findings.append(_too_large(part_path, len(data)))
@@ -135,6 +141,14 @@ class ClamavDetector:
                     )
                 )
         return findings
+
+    def _scans_parts(self, message: ScanInput) -> bool:
+        mode = self._config.part_scans
+        if mode == PartScans.ALL or not self._config.scan_raw_message:
+            return True
+        if mode == PartScans.DEFECTIVE:
+            return any(part.defects for part in message.parts)
+        return False
 
     def _scan(self, data: Buffer | bytearray) -> str | None:
         # TODO(#4): fail over to the next server and say so in a WARNING.
