@@ -27,6 +27,7 @@ from mailwarden.config import ClamavConfig, PartScans
 from mailwarden.detect.base import Pool, ScanInput
 from mailwarden.errors import ScannerTimeout, ScannerUnavailable
 from mailwarden.message import Buffer
+from mailwarden.message.decode import release
 from mailwarden.model import Finding, FindingKind, Part, Severity
 
 _CHUNK = 1 << 16
@@ -87,6 +88,8 @@ def _chunks(data: Buffer | bytearray) -> Iterator[bytes | memoryview]:
     view = memoryview(data)
     for pos in range(0, len(view), _CHUNK):
         yield view[pos : pos + _CHUNK]
+        release(data, pos, pos + _CHUNK)
+    view.release()
 
 
 def _read_reply(sock: socket.socket) -> bytes:

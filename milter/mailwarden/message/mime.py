@@ -18,7 +18,7 @@ from email.message import Message
 from email.policy import compat32
 
 from mailwarden.config import LimitsConfig
-from mailwarden.message.decode import Buffer, decode_body
+from mailwarden.message.decode import Buffer, decode_body, release
 from mailwarden.message.names import filename_candidates, visible_name
 from mailwarden.model import Defect, Part
 
@@ -230,6 +230,7 @@ def _split(
             closed = True
             break
         part_start = pos = line_end
+    release(buf, start, end)  # the search touched every page of the body
     if part_start is None:
         defects.append(Defect("multipart_without_parts"))
     elif not closed:

@@ -17,6 +17,7 @@ from typing import Any
 
 from mailwarden.errors import QuarantineError
 from mailwarden.message import Buffer
+from mailwarden.message.decode import release
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
@@ -73,9 +74,12 @@ def _write_atomic(path: Path, data: Buffer | bytes) -> None:
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view[:_CHUNK]) :]
+        view, written = memoryview(data), 0
+        while written < len(view):
+            step = os.write(fd, view[written : written + _CHUNK])
+            release(data, written, written + step)
+            written += step
+        view.release()
         os.fsync(fd)
     except OSError:
         os.close(fd)
