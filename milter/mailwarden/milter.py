@@ -13,7 +13,7 @@ import itertools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 import Milter
@@ -21,7 +21,7 @@ import Milter
 from mailwarden.config import Config
 from mailwarden.errors import QuarantineError
 from mailwarden.message import Buffer
-from mailwarden.model import ActionKind, Decision, Envelope, Inspection
+from mailwarden.model import Action, ActionKind, Decision, Envelope, Inspection
 from mailwarden.pipeline import Pipeline
 from mailwarden.policy import failure_decision
 from mailwarden.quarantine import QuarantineStore
@@ -211,28 +211,36 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
 
     def _apply(self, inspection: Inspection, raw: Any) -> int:
         decision = inspection.decision
-        kind = decision.action.kind
-        if kind == ActionKind.QUARANTINE:
+        stored = ""
+        if decision.action.kind == ActionKind.QUARANTINE:
             try:
-                item = self.service.store.put(raw, inspection_dict(inspection))
+                stored = self.service.store.put(raw, inspection_dict(inspection))
             except QuarantineError as exc:
-                self.log.error("quarantine failed, tempfailing: %s", exc)
-                decision = failure_decision(self.service.config.policy, str(exc))
-                return self._reply(decision)
-            self.log.info("quarantined as %s", item)
-            if self.service.config.milter.hold:
-                self.quarantine(sanitise(decision.reason, 200) or "mailwarden")
+                self.log.error("quarantine store failed, tempfailing: %s", exc)
+                decision = self._store_failed(decision)
+        self.log.info("%s", summary_line(inspection, decision, stored))
 
-        self.log.info("%s", summary_line(inspection))
-        if kind in (ActionKind.ACCEPT, ActionKind.TAG, ActionKind.QUARANTINE):
-            self._strip_forged_headers()
-            for change in header_changes(inspection, self.service.config.tag):
-                if change.replace:
-                    self.chgheader(change.name, 1, change.value)
-                else:
-                    self.addheader(change.name, change.value)
-            return Milter.ACCEPT
-        return self._reply(decision)
+        kind = decision.action.kind
+        if kind not in (ActionKind.ACCEPT, ActionKind.TAG, ActionKind.QUARANTINE):
+            return self._reply(decision)
+        if kind == ActionKind.QUARANTINE and self.service.config.milter.hold:
+            self.quarantine(sanitise(decision.reason, 200) or "mailwarden")
+        self._strip_forged_headers()
+        for change in header_changes(inspection, self.service.config.tag):
+            if change.replace:
+                self.chgheader(change.name, 1, change.value)
+            else:
+                self.addheader(change.name, change.value)
+        return Milter.ACCEPT
+
+    def _store_failed(self, decision: Decision) -> Decision:
+        """A message that should be quarantined but cannot be stored is retried."""
+        reply = self.service.config.policy.reply_for(None, ActionKind.TEMPFAIL)
+        return replace(
+            decision,
+            action=Action(ActionKind.TEMPFAIL, reply),
+            reason=f"{decision.reason}; quarantine store failed",
+        )
 
     def _reply(self, decision: Decision) -> int:
         action = decision.action

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailwarden.model import Finding, Inspection
+from mailwarden.model import Decision, Finding, Inspection
+from mailwarden.tagging import sanitise
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -63,15 +64,22 @@ def inspection_dict(inspection: Inspection) -> dict[str, Any]:
     }
 
 
-def summary_line(inspection: Inspection) -> str:
-    """The one INFO line per message (queue id is added by the logger)."""
+def summary_line(
+    inspection: Inspection, decision: Decision | None = None, quarantined: str = ""
+) -> str:
+    """The one INFO line per message (queue id is added by the logger).
+
+    *decision* overrides the inspection's own when the milter had to change it
+    (the quarantine store failed); *quarantined* is the quarantine item id.
+    """
     envelope = inspection.envelope
-    decision = inspection.decision
+    decision = decision or inspection.decision
     labels = ",".join(dict.fromkeys(f.label() for f in inspection.findings)) or "-"
-    return (
-        f"from=<{envelope.mail_from}> rcpts={len(envelope.rcpt_tos)} "
+    line = (
+        f"from=<{sanitise(envelope.mail_from, 200)}> rcpts={len(envelope.rcpt_tos)} "
         f"size={inspection.size} verdict={decision.verdict} "
-        f"action={decision.action.kind} findings={labels} "
+        f"action={decision.action.kind} findings={sanitise(labels, 400)} "
         f"parts={len(inspection.parts)} "
         f"ms={inspection.timings_ms.get('total', 0.0):.1f}"
     )
+    return f"{line} quarantine={quarantined}" if quarantined else line
