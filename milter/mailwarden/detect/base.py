@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,24 +69,34 @@ def run_detector(
 class Pool(Generic[T]):
     """Objects that must not be shared between threads, reused across messages.
 
-    pymilter runs each SMTP connection on a thread of its own; a pool keeps
-    expensive objects (a loaded libmagic, a clamd client) from being rebuilt per
-    connection while never handing one object to two threads at once.
+    Inspections run on several threads; a pool keeps expensive objects (a loaded
+    libmagic, a clamd client) from being rebuilt per message while never handing
+    one object to two threads at once. With a *limit*, at most that many exist and
+    a borrower waits for one to come back.
     """
 
-    def __init__(self, factory: Callable[[], T], prefill: int = 0) -> None:
+    def __init__(
+        self, factory: Callable[[], T], prefill: int = 0, limit: int | None = None
+    ) -> None:
         self._factory = factory
         self._idle: queue.SimpleQueue[T] = queue.SimpleQueue()
+        self._slots = threading.BoundedSemaphore(limit) if limit else None
         for _ in range(prefill):
             self._idle.put(factory())
 
     @contextmanager
     def borrow(self) -> Iterator[T]:
+        if self._slots is not None:
+            self._slots.acquire()
         try:
-            item = self._idle.get_nowait()
-        except queue.Empty:
-            item = self._factory()
-        try:
-            yield item
+            try:
+                item = self._idle.get_nowait()
+            except queue.Empty:
+                item = self._factory()
+            try:
+                yield item
+            finally:
+                self._idle.put(item)
         finally:
-            self._idle.put(item)
+            if self._slots is not None:
+                self._slots.release()
