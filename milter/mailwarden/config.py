@@ -27,10 +27,11 @@ SIGNATURES_DIR = Path(
 STATE_DIR = Path("/var/lib/mailwarden")
 
 BLOCKED_EXTENSIONS = frozenset(
-    "ade adp app application appx bas bat cab chm cmd com cpl dll exe gadget hta "
-    "inf ins iso img isp jar jnlp js jse lnk mde msc msi msix msp mst pif ps1 "
-    "ps1xml psc1 psm1 reg scf scr sct shb shs sys url vb vbe vbs vhd vhdx vxd wsc "
-    "wsf wsh xll".split()
+    "ade adp app application appref-ms appx appxbundle bas bat cab chm cmd com cpl "
+    "diagcab dll exe gadget hta inf ins iqy iso img isp jar jnlp js jse library-ms "
+    "lnk mde mht mhtml msc msi msix msixbundle msp mst one pif ps1 ps1xml psc1 psm1 "
+    "reg scf scr sct settingcontent-ms shb shs slk sys url vb vbe vbs vhd vhdx vxd "
+    "website wsc wsf wsh xlam xll".split()
 )
 BLOCKED_TYPES = frozenset(
     {
@@ -57,6 +58,7 @@ class MilterConfig(_Section):
     socket_mode: str = "0660"
     timeout: int = Field(default=600, gt=0)
     workers: int = Field(default=4, gt=0, le=256)
+    inspect_timeout: float = Field(default=120.0, gt=0)
     spool_threshold: int = Field(default=1 << 20, ge=0)
     spool_dir: Path | None = None
     hold: bool = False

@@ -8,6 +8,7 @@
     ├── ScannerError         a scanner could not give an answer
     │   ├── ScannerUnavailable   the scanner cannot be reached
     │   └── ScannerTimeout       the scanner did not answer in time
+    ├── InspectionTimeout    one message took longer than milter.inspect_timeout
     └── QuarantineError      the quarantine store cannot be written
 
 Errors of the libraries underneath (pyclamd, yara-python, OSError) are translated into
@@ -37,6 +38,10 @@ class ScannerUnavailable(ScannerError):
 
 class ScannerTimeout(ScannerError):
     """The scanner did not answer within its timeout."""
+
+
+class InspectionTimeout(MailwardenError):
+    """Inspecting one message took longer than its budget."""
 
 
 class QuarantineError(MailwardenError):

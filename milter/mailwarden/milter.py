@@ -13,13 +13,14 @@ import itertools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 import Milter
 
 from mailwarden.config import Config
-from mailwarden.errors import QuarantineError
+from mailwarden.errors import InspectionTimeout, QuarantineError
 from mailwarden.message import Buffer
 from mailwarden.model import Action, ActionKind, Decision, Envelope, Inspection
 from mailwarden.pipeline import Pipeline
@@ -62,7 +63,13 @@ class Service:
         envelope: Envelope,
         log: logging.LoggerAdapter[logging.Logger],
     ) -> Inspection:
-        return self.workers.submit(self.pipeline.inspect, raw, envelope, log).result()
+        future = self.workers.submit(self.pipeline.inspect, raw, envelope, log)
+        try:
+            return future.result(timeout=self.config.milter.inspect_timeout)
+        except FutureTimeout:
+            raise InspectionTimeout(
+                f"inspection took longer than {self.config.milter.inspect_timeout} s"
+            ) from None
 
 
 def _guarded(callback: F) -> F:
@@ -106,7 +113,6 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
         self.rcpt_tos: list[str] = []
         self.header_counts: dict[str, int] = {}
         self.failure = ""
-        self.log = logging.LoggerAdapter(logger, {"id": self.connection_id})
 
     @Milter.noreply
     @_guarded
@@ -128,6 +134,7 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
     @_guarded
     def envfrom(self, mail_from: str, *params: str) -> int:
         self._reset()
+        self.log = logging.LoggerAdapter(logger, {"id": self.connection_id})
         config = self.service.config.milter
         self._spool = Spool(config.spool_threshold, config.spool_dir)
         self.mail_from = mail_from.strip().removeprefix("<").removesuffix(">")
@@ -187,10 +194,12 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
         try:
             raw = self._spool.buffer()
             inspection = self.service.inspect(raw, envelope, self.log)
-            result = self._apply(inspection, raw)
+            return self._apply(inspection, raw)
+        except InspectionTimeout as exc:
+            self.failure = str(exc)
+            return self.fail()
         finally:
             self._reset()
-        return result
 
     @_guarded
     def abort(self) -> int:
@@ -223,7 +232,11 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
         kind = decision.action.kind
         if kind not in (ActionKind.ACCEPT, ActionKind.TAG, ActionKind.QUARANTINE):
             return self._reply(decision)
-        if kind == ActionKind.QUARANTINE and self.service.config.milter.hold:
+        if kind == ActionKind.QUARANTINE and not self.service.config.milter.hold:
+            # Stored in our quarantine and nowhere else: nothing is delivered
+            # until a reviewer releases it.
+            return Milter.DISCARD
+        if kind == ActionKind.QUARANTINE:
             self.quarantine(sanitise(decision.reason, 200) or "mailwarden")
         self._strip_forged_headers()
         for change in header_changes(inspection, self.service.config.tag):

@@ -154,7 +154,8 @@ class Part:
     part_path: str
     depth: int
     declared_type: str
-    content: bytes = b""
+    #: Decoded bytes; a bytearray when the base64 decoder built it, never copied.
+    content: bytes | bytearray = b""
     filenames: tuple[str, ...] = ()
     disposition: str = ""
     charset: str = ""

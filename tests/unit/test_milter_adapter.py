@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import mmap
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -244,3 +245,43 @@ def test_quarantine_store_failure_tempfails(
     )
     rc = send(ctx, [("Content-Type", 'multipart/mixed; boundary="b"')], body)
     assert rc == Milter.TEMPFAIL
+
+
+def test_quarantine_without_hold_delivers_nothing(
+    tmp_path: Path, ctx: MilterTestContext
+) -> None:
+    """With milter.hold off, a quarantined message is stored and discarded."""
+    svc = service(tmp_path)
+    config = svc.config.model_copy(
+        update={"milter": svc.config.milter.model_copy(update={"hold": False})}
+    )
+    MailwardenMilter.service = Service.start(config, svc.pipeline, svc.store)
+    ctx._connect()
+    body = (
+        b"--b\r\nContent-Type: text/html\r\n"
+        b'Content-Disposition: attachment; filename="invoice.pdf.html"\r\n\r\n'
+        b"<html>hi</html>\r\n--b--\r\n"
+    )
+    rc = send(ctx, [("Content-Type", 'multipart/mixed; boundary="b"')], body)
+    assert rc == Milter.DISCARD
+    assert len(list((tmp_path / "q").glob("*/*/*/*.eml"))) == 1
+
+
+def test_slow_inspection_tempfails(tmp_path: Path, ctx: MilterTestContext) -> None:
+    """A message that takes longer than milter.inspect_timeout gets 451."""
+
+    class Slow:
+        name = "slow"
+
+        def scan(self, message: ScanInput) -> list[Finding]:
+            time.sleep(1)
+            return []
+
+    svc = service(tmp_path, Slow())
+    config = svc.config.model_copy(
+        update={"milter": svc.config.milter.model_copy(update={"inspect_timeout": 0.2})}
+    )
+    MailwardenMilter.service = Service.start(config, svc.pipeline, svc.store)
+    ctx._connect()
+    assert send(ctx, [("Subject", "x")], b"x\r\n") == Milter.TEMPFAIL
+    assert ctx._reply[0] == "451"

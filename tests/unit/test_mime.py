@@ -70,6 +70,45 @@ def test_leaves_are_decoded_and_names_kept() -> None:
     assert pdf.is_attachment
 
 
+def test_every_name_candidate_is_kept() -> None:
+    """filename* wins over filename (as clients show it); cut-short forms and the
+    legacy Content-Name header are candidates too."""
+    raw = mail(
+        'Content-Type: multipart/mixed; boundary="b"',
+        "",
+        "--b",
+        'Content-Disposition: attachment; filename="invoice.pdf"; '
+        "filename*=UTF-8''invoice.js",
+        "Content-Name: legacy.vbs",
+        "",
+        "x",
+        "--b",
+        "Content-Disposition: attachment; filename=invoice.js (copy).pdf",
+        "",
+        "y",
+        "--b",
+        "Content-Disposition: attachment; filename*=UTF-8''a.js%00.pdf",
+        "",
+        "z",
+        "--b",
+        'Content-Disposition: attachment; filename="=?utf-8*en?B?aW52b2ljZS5qcw==?="',
+        "",
+        "w",
+        "--b--",
+    )
+    names = [p.filenames for p in parse_message(raw, LIMITS).parts[1:]]
+    assert names[0] == ("invoice.js", "invoice.pdf", "legacy.vbs")
+    assert "invoice.js" in names[1]
+    assert "a.js" in names[2]
+    assert names[3] == ("invoice.js",)
+
+
+def test_unknown_charset_in_a_name_does_not_crash() -> None:
+    """filename*=undefined''x keeps the undecoded name instead of raising."""
+    raw = mail("Content-Disposition: attachment; filename*=undefined''evil.js", "", "x")
+    assert parse_message(raw, LIMITS).parts[0].filenames == ("evil.js",)
+
+
 def test_rfc2231_and_rfc2047_names() -> None:
     """Encoded file names are decoded the way clients show them."""
     raw = mail(
@@ -87,10 +126,113 @@ def test_rfc2231_and_rfc2047_names() -> None:
 
 
 def test_base64_junk_is_skipped_like_clients_do() -> None:
-    """Junk characters and stray padding do not stop base64 decoding."""
+    """Characters outside the alphabet do not stop base64 decoding."""
     encoded = base64.b64encode(b"MZ" + b"A" * 30)
-    noisy = encoded[:8] + b"!*=\r\n" + encoded[8:]
+    noisy = encoded[:8] + b"!*\r\n\x00" + encoded[8:]
     assert bytes(decode_base64(noisy, 0, len(noisy))) == b"MZ" + b"A" * 30
+
+
+def test_base64_inner_padding_gives_both_readings() -> None:
+    """'TQ==' then the rest: the group-wise reading restores the PE, and the
+    reading that skips '=' is inspected too, as a second part."""
+    pe = b"MZ\x90\x00" + bytes(range(64))
+    tricky = (b"TQ==" + base64.b64encode(pe[1:])).decode()
+    raw = mail(
+        'Content-Type: multipart/mixed; boundary="b"',
+        "",
+        "--b",
+        "Content-Type: application/octet-stream",
+        'Content-Disposition: attachment; filename="x.bin"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        tricky,
+        "--b--",
+    )
+    parts = {p.part_path: p for p in parse_message(raw, LIMITS).parts}
+    assert bytes(parts["attachment:x.bin"].content) == pe
+    assert "attachment:x.bin#unpadded" in parts
+    assert "base64_inner_padding" in {d.code for d in parts["attachment:x.bin"].defects}
+
+
+def test_transfer_encoding_first_word() -> None:
+    """'BASE64; x=y' and 'base64 (comment)' decode as base64, as clients do."""
+    for header in ("BASE64; x=y", "base64 (comment)", "base64 "):
+        raw = mail(
+            f"Content-Transfer-Encoding: {header}",
+            "",
+            base64.b64encode(b"MZ!").decode(),
+        )
+        assert bytes(parse_message(raw, LIMITS).parts[0].content) == b"MZ!"
+
+
+def test_unknown_transfer_encoding_is_a_flag() -> None:
+    """An encoding mailwarden cannot decode leaves the part unread: a flag."""
+    raw = mail("Content-Transfer-Encoding: x-uuencode", "", "begin 644 a.exe")
+    assert "unknown_transfer_encoding" in parse_message(raw, LIMITS).flags
+
+
+def test_headers_read_as_clients_read_them() -> None:
+    """'Content-Type : x' counts, and a line without a colon does not end the
+    header block."""
+    raw = mail(
+        'Content-Type: multipart/mixed; boundary="b"',
+        "",
+        "--b",
+        "X-Junk without a colon",
+        'Content-Type : application/octet-stream; name="a.exe"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        base64.b64encode(b"MZ").decode(),
+        "--b--",
+    )
+    part = parse_message(raw, LIMITS).parts[1]
+    assert part.filenames == ("a.exe",)
+    assert bytes(part.content) == b"MZ"
+
+
+def test_malformed_multipart_type_is_still_multipart() -> None:
+    """'multipart/mixed/x' is walked as multipart/mixed, as clients do."""
+    raw = mail(
+        'Content-Type: multipart/mixed/x; boundary="b"',
+        "",
+        "--b",
+        'Content-Disposition: attachment; filename="a.js"',
+        "",
+        "x",
+        "--b--",
+    )
+    assert "attachment:a.js" in [p.part_path for p in parse_message(raw, LIMITS).parts]
+
+
+def test_parameter_bomb_is_bounded() -> None:
+    """A Content-Type with 50,000 parameters parses fast and raises the flag."""
+    raw = mail('Content-Type: text/plain; name="' + ";a" * 50_000, "", "x")
+    started = time.perf_counter()
+    parsed = parse_message(raw, LIMITS)
+    assert time.perf_counter() - started < 1
+    assert "limits_exceeded" in parsed.flags
+
+
+def test_nested_messages_beyond_the_limit_are_flagged() -> None:
+    """message/rfc822 nested deeper than max_depth raises limits_exceeded."""
+    raw = b"Content-Type: text/plain\r\n\r\nbottom"
+    for _ in range(5):
+        raw = b"Content-Type: message/rfc822\r\n\r\n" + raw
+    assert "limits_exceeded" in parse_message(raw, LimitsConfig(max_depth=3)).flags
+
+
+def test_message_news_is_walked() -> None:
+    """message/news is a whole message, like message/rfc822."""
+    raw = mail(
+        "Content-Type: message/news",
+        "",
+        'Content-Disposition: attachment; filename="a.exe"',
+        "",
+        "MZ",
+    )
+    assert "message:attachment:a.exe" in [
+        p.part_path for p in parse_message(raw, LIMITS).parts
+    ]
 
 
 def test_nested_message_rfc822() -> None:

@@ -63,7 +63,7 @@ class TypeDetector:
             lambda: magic.Magic(mime=True), prefill=1, limit=2
         )
 
-    def detect(self, content: bytes, charset: str = "") -> str:
+    def detect(self, content: bytes | bytearray, charset: str = "") -> str:
         if not content:
             return "inode/x-empty"
         head = bytes(content[:_HEAD])
@@ -106,7 +106,7 @@ def _is_text(head: bytes, charset: str) -> bool:
     try:
         decoder = codecs.getincrementaldecoder(charset or "utf-8")()
         text = decoder.decode(head, final=False)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeError, ValueError):
         return False
     return _CONTROL.search(text) is None
 

@@ -15,7 +15,7 @@ import mmap
 Buffer = bytes | mmap.mmap
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_NOT_B64 = bytes(b for b in range(256) if b not in _B64_ALPHABET)
+_NOT_B64 = bytes(b for b in range(256) if b not in _B64_ALPHABET + b"=")
 _CHUNK = 1 << 20
 
 
@@ -34,21 +34,63 @@ def release(buf: Buffer | bytearray, start: int, end: int) -> None:
 
 
 def decode_base64(buf: Buffer, start: int, end: int) -> bytes | bytearray:
-    """Decode base64 in ``buf[start:end]``, skipping junk and padding anywhere.
+    """Decode base64 in ``buf[start:end]`` the way mail clients do.
 
-    Padding in the middle of the data is dropped rather than treated as the end, as
-    tolerant clients do, so nothing after a stray ``=`` escapes inspection.
+    Characters outside the alphabet are skipped. Padding does not end the data:
+    the input is read in groups of four, a group with ``=`` gives the bytes before
+    its padding, and decoding goes on with the next group (Thunderbird's reading).
+    Padding in the middle therefore keeps the groups after it aligned, and no
+    payload can hide behind a stray ``=``.
     """
     out = bytearray()
     carry = b""
     for pos in range(start, end, _CHUNK):
-        chunk = carry + buf[pos : min(pos + _CHUNK, end)].translate(None, _NOT_B64)
-        usable = len(chunk) - len(chunk) % 4
-        out += binascii.a2b_base64(chunk[:usable])
-        carry = chunk[usable:]
+        data = carry + buf[pos : min(pos + _CHUNK, end)].translate(None, _NOT_B64)
+        carry = _decode_groups(data, out)
         release(buf, pos, min(pos + _CHUNK, end))
+    carry = carry.rstrip(b"=")
     if len(carry) >= 2:
-        out += binascii.a2b_base64(carry + b"=" * (4 - len(carry)))
+        out += binascii.a2b_base64(carry + b"=" * (-len(carry) % 4))
+    return out
+
+
+def _decode_groups(data: bytes, out: bytearray) -> bytes:
+    """Append the decoded complete groups of *data* to *out*; return the rest."""
+    pos = 0
+    while (padding := data.find(b"=", pos)) >= 0:
+        group = pos + (padding - pos) // 4 * 4
+        if group + 4 > len(data):
+            break  # the group with the padding continues in the next chunk
+        out += binascii.a2b_base64(data[pos:group])
+        if padding - group >= 2:
+            out += binascii.a2b_base64(data[group:padding] + b"==")
+        pos = group + 4
+        while data[pos : pos + 1] == b"=":
+            pos += 1
+    usable = pos + (len(data) - pos) // 4 * 4
+    if data.find(b"=", pos, usable) < 0:
+        out += binascii.a2b_base64(data[pos:usable])
+        return data[usable:]
+    return data[pos:]
+
+
+def inner_padding(buf: Buffer, start: int, end: int) -> bool:
+    """Whether base64 data goes on after padding, where decoders disagree."""
+    padding = buf.find(b"=", start, end)
+    if padding < 0:
+        return False
+    tail = buf[padding:end].translate(None, _NOT_B64)
+    return bool(tail.strip(b"="))
+
+
+def decode_base64_unpadded(buf: Buffer, start: int, end: int) -> bytearray:
+    """The other reading of base64 with inner padding: every ``=`` ignored, as
+    decoders that skip anything outside the alphabet read it."""
+    data = buf[start:end].translate(None, _NOT_B64).replace(b"=", b"")
+    usable = len(data) - len(data) % 4
+    out = bytearray(binascii.a2b_base64(data[:usable]))
+    if len(data) - usable >= 2:
+        out += binascii.a2b_base64(data[usable:] + b"=" * (-len(data) % 4))
     return out
 
 

@@ -18,7 +18,13 @@ from email.message import Message
 from email.policy import compat32
 
 from mailwarden.config import LimitsConfig
-from mailwarden.message.decode import Buffer, decode_body, release
+from mailwarden.message.decode import (
+    Buffer,
+    decode_base64_unpadded,
+    decode_body,
+    inner_padding,
+    release,
+)
 from mailwarden.message.names import filename_candidates, visible_name
 from mailwarden.model import Defect, Part
 
@@ -32,6 +38,13 @@ _BODY_ONLY_DEFECTS = frozenset(
         "MultipartInvariantViolationDefect",
     }
 )
+#: Parts whose body is a whole message of its own (RFC 2046 5.2, RFC 5536, RFC 6532).
+_EMBEDDED_MESSAGES = frozenset({"message/rfc822", "message/news", "message/global"})
+_MAX_PARAM_HEADER = 8192
+_MAX_PARAMS = 64
+_SPACE_BEFORE_COLON = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.M)
+_NOT_A_HEADER = re.compile(rb"^[^ \t\r\n][^:\r\n]*\r?\n?$")
+_ODD_HEADER_LINE = re.compile(rb"^(?:[!-9;-~]+[ \t]+:|[^ \t\r\n][^:\r\n]*\r?$)", re.M)
 _KNOWN_ENCODINGS = frozenset(
     {"7bit", "8bit", "binary", "base64", "quoted-printable", ""}
 )
@@ -105,15 +118,15 @@ def parse_message(raw: Buffer, limits: LimitsConfig) -> ParsedMessage:
 
 def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
     """Record the entity in *frame* as a Part; return the frames of its children."""
-    headers, body_start, defects = _headers(frame.buf, frame.start, frame.end)
+    headers, body_start, defects = _headers(frame.buf, frame.start, frame.end, walk)
     if not walk.parts:
         walk.root_headers = headers
     ctype = _content_type(headers, frame.default_type)
     names = filename_candidates(headers)
-    encoding, encoding_defects = _transfer_encoding(headers)
+    encoding, encoding_defects = _transfer_encoding(headers, walk)
     defects += encoding_defects
     path = walk.unique(_part_path(frame, ctype, names))
-    common = Part(
+    part = Part(
         part_path=path,
         depth=frame.depth,
         declared_type=ctype,
@@ -122,48 +135,59 @@ def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
         charset=headers.get_content_charset("") or "",
         transfer_encoding=encoding,
     )
+    too_deep = frame.depth >= walk.limits.max_depth
 
-    if ctype.startswith("multipart/") and frame.depth < walk.limits.max_depth:
+    if ctype.startswith("multipart/") and not too_deep:
         boundary = headers.get_boundary()
         if boundary:
             bodies, split_defects = _split(frame.buf, body_start, frame.end, boundary)
-            defects += split_defects
             walk.parts.append(
-                replace(common, is_container=True, defects=tuple(defects))
+                replace(part, is_container=True, defects=(*defects, *split_defects))
             )
-            child_default = (
-                "message/rfc822" if ctype == "multipart/digest" else ("text/plain")
-            )
-            return [
-                _Frame(
-                    frame.buf,
-                    start,
-                    end,
-                    frame.depth + 1,
-                    f"{frame.section}.{i}" if frame.section else str(i),
-                    frame.prefix,
-                    child_default,
-                )
-                for i, (start, end) in enumerate(bodies, 1)
-            ]
+            return _children(frame, bodies, ctype)
         defects.append(Defect("multipart_without_boundary"))
-    elif ctype.startswith("multipart/"):
+    if too_deep and (ctype.startswith("multipart/") or ctype in _EMBEDDED_MESSAGES):
         walk.exceed(f"nesting deeper than {walk.limits.max_depth} at {path}")
 
     # TODO(#3): open archives, TNEF and uuencoded/yEnc blocks into parts of their own.
     content = _decode(frame.buf, body_start, frame.end, encoding, walk)
-    if ctype == "message/rfc822" and frame.depth < walk.limits.max_depth:
-        walk.parts.append(replace(common, is_container=True, defects=tuple(defects)))
+    if ctype in _EMBEDDED_MESSAGES and not too_deep:
+        walk.parts.append(replace(part, is_container=True, defects=tuple(defects)))
         inner = bytes(content)
         return [_Frame(inner, 0, len(inner), frame.depth + 1, "", f"{path}:")]
     if ctype == "message/partial":
         walk.flags.add("message_partial")
         defects.append(Defect("message_partial", "fragment cannot be scanned whole"))
-    walk.parts.append(replace(common, content=content, defects=tuple(defects)))
+    if encoding == "base64" and inner_padding(frame.buf, body_start, frame.end):
+        defects.append(Defect("base64_inner_padding"))
+        walk.parts.append(replace(part, content=content, defects=tuple(defects)))
+        # Decoders disagree about data after padding: inspect the other reading too.
+        other = decode_base64_unpadded(frame.buf, body_start, frame.end)
+        part = replace(part, part_path=walk.unique(f"{path}#unpadded"))
+        content = other
+    walk.parts.append(replace(part, content=content, defects=tuple(defects)))
     return []
 
 
-def _decode(buf: Buffer, start: int, end: int, encoding: str, walk: _Walk) -> bytes:
+def _children(frame: _Frame, bodies: list[tuple[int, int]], ctype: str) -> list[_Frame]:
+    default = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
+    return [
+        _Frame(
+            frame.buf,
+            start,
+            end,
+            frame.depth + 1,
+            f"{frame.section}.{i}" if frame.section else str(i),
+            frame.prefix,
+            default,
+        )
+        for i, (start, end) in enumerate(bodies, 1)
+    ]
+
+
+def _decode(
+    buf: Buffer, start: int, end: int, encoding: str, walk: _Walk
+) -> bytes | bytearray:
     budget = walk.limits.max_decoded_bytes - walk.decoded_bytes
     if budget <= 0:
         walk.exceed(f"more than {walk.limits.max_decoded_bytes} decoded bytes")
@@ -174,10 +198,12 @@ def _decode(buf: Buffer, start: int, end: int, encoding: str, walk: _Walk) -> by
         walk.exceed(f"more than {walk.limits.max_decoded_bytes} decoded bytes")
     # A bytearray from the base64 decoder is passed on as it is: copying it into
     # bytes would hold a large attachment twice.
-    return content  # type: ignore[return-value]
+    return content
 
 
-def _headers(buf: Buffer, start: int, end: int) -> tuple[Message, int, list[Defect]]:
+def _headers(
+    buf: Buffer, start: int, end: int, walk: _Walk
+) -> tuple[Message, int, list[Defect]]:
     """Parse the header block at *start*; return it and where the body begins."""
     defects: list[Defect] = []
     if buf[start : start + 2] == b"\r\n":
@@ -194,15 +220,56 @@ def _headers(buf: Buffer, start: int, end: int) -> tuple[Message, int, list[Defe
         header_end = body_start = end
         defects.append(Defect("missing_header_body_separator"))
     if header_end - start > _MAX_HEADER_BLOCK:
-        defects.append(Defect("oversized_header_block"))
+        walk.exceed(f"a header block larger than {_MAX_HEADER_BLOCK} bytes")
         header_end = start + _MAX_HEADER_BLOCK
-    headers = message_from_bytes(bytes(buf[start:header_end]), policy=compat32)
+    block, repairs = _as_clients_read(bytes(buf[start:header_end]))
+    defects += repairs
+    headers = message_from_bytes(block, policy=compat32)
     defects += [
         Defect(type(d).__name__)
         for d in headers.defects
         if type(d).__name__ not in _BODY_ONLY_DEFECTS
     ]
+    _bound_parameters(headers, walk)
     return headers, body_start, defects
+
+
+def _as_clients_read(block: bytes) -> tuple[bytes, list[Defect]]:
+    """The header block as mail clients read it.
+
+    Python's parser ends the headers at ``Content-Type : x`` (white space before
+    the colon) and at any line without a colon; clients accept the first and skip
+    the second, and go on reading the headers after it.
+    """
+    if not _ODD_HEADER_LINE.search(block):
+        return block, []
+    defects = []
+    if _SPACE_BEFORE_COLON.search(block):
+        block = _SPACE_BEFORE_COLON.sub(rb"\1:", block)
+        defects.append(Defect("space_before_colon"))
+    lines = block.splitlines(keepends=True)
+    kept = [line for line in lines if not _NOT_A_HEADER.match(line)]
+    if len(kept) != len(lines):
+        defects.append(Defect("header_line_without_colon"))
+    return b"".join(kept), defects
+
+
+def _bound_parameters(headers: Message, walk: _Walk) -> None:
+    """Cut MIME headers with absurdly many parameters before anything parses them.
+
+    The stdlib's parameter parser takes quadratic time: a 100 KB Content-Type with
+    50,000 parameters costs seconds. Real headers stay far below the bounds.
+    """
+    for name in ("content-type", "content-disposition"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        text = str(value)
+        if len(text) <= _MAX_PARAM_HEADER and text.count(";") <= _MAX_PARAMS:
+            continue
+        walk.exceed(f"{name} header with too many parameters")
+        cut = ";".join(text[:_MAX_PARAM_HEADER].split(";")[: _MAX_PARAMS + 1])
+        headers.replace_header(name, cut)
 
 
 def _split(
@@ -250,19 +317,32 @@ def _before_line_break(buf: Buffer, at: int) -> int:
 
 def _content_type(headers: Message, default: str) -> str:
     # TODO(#3): inspect under every reading when Content-Type appears twice.
-    if headers.get("content-type") is None:
+    value = headers.get("content-type")
+    if value is None:
         return default
+    main = str(value).split(";", 1)[0].strip().lower()
+    if main.startswith("multipart/"):
+        # Clients treat any multipart type, even a malformed one such as
+        # "multipart/mixed/x", as multipart/mixed; Python calls it text/plain.
+        return "multipart/" + (main[10:].split("/")[0].strip() or "mixed")
     return headers.get_content_type()
 
 
-def _transfer_encoding(headers: Message) -> tuple[str, list[Defect]]:
+def _transfer_encoding(headers: Message, walk: _Walk) -> tuple[str, list[Defect]]:
+    """The encoding clients apply: the first word of the first header.
+
+    ``base64; x=y``, ``base64 (comment)`` and ``BASE64 `` all decode as base64.
+    An encoding nobody here can decode leaves the part unreadable: a flag.
+    """
     values = headers.get_all("content-transfer-encoding") or []
-    encoding = str(values[0]).strip().lower() if values else ""
+    words = str(values[0]).replace("(", " ").replace(";", " ").split() if values else []
+    encoding = words[0].lower() if words else ""
     defects = []
     if len(values) > 1:
         defects.append(Defect("duplicate_transfer_encoding"))
     if encoding not in _KNOWN_ENCODINGS:
         defects.append(Defect("unknown_transfer_encoding", encoding[:40]))
+        walk.flags.add("unknown_transfer_encoding")
     return encoding, defects
 
 
