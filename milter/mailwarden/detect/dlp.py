@@ -16,7 +16,8 @@ the Luhn check. A run that goes on with another digit group (an order number suc
 ``112-4455667-8899000``, a 22-digit tracking number in groups of four) is one longer
 number and not a card; a trailing expiry date (``4111 1111 1111 1111 12/25``) does not
 count as such a group. Known gap: a card followed by one space and another number
-(a security code: ``4111111111111111 123``) reads as one longer number and is missed.
+(a security code: ``4111111111111111 123``) reads as one longer number and is missed,
+and so is a card written against a slash (``4111111111111111/12``).
 """
 
 from __future__ import annotations
@@ -32,10 +33,17 @@ from mailwarden.detect.keywords import KeywordMatcher, Term
 from mailwarden.errors import ConfigError
 from mailwarden.model import Finding, FindingKind, Part, Severity
 
-#: 13 to 19 digits, each group joined by at most one space or dash, neither preceded
-#: nor followed by another such group (a longer number is not a card). A digit group
-#: followed by "/" right after the number is an expiry month, not a continuation.
-_CARD = re.compile(r"(?<!\d)(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![ -]?\d(?!\d?/))")
+#: 13 to 19 digits joined by at most one space or dash each, neither preceded nor
+#: followed by another digit group: a longer number is not a card. An expiry date
+#: may follow ("4111 1111 1111 1111 12/25"); refusing "/" right after the run keeps
+#: it from taking in the month ("... 1111 12").
+_CARD = re.compile(
+    r"""(?<!\d)(?<!\d[ -])
+    \d(?:[ -]?\d){12,18}
+    (?!\d|/|[ -]\d(?!\d?/))
+    """,
+    re.VERBOSE,
+)
 _TAG = re.compile(r"<[^>]*>")
 
 #: Every code point of general category Cf (format) in Unicode 14.0, the version of

@@ -103,9 +103,16 @@ def _is_body_text(part: Part) -> bool:
 
 
 def _is_text(head: bytes, charset: str) -> bool:
+    """Whether *head* reads as text in *charset*; False for a charset Python cannot
+    decode to text."""
+    charset = charset or "utf-8"
     try:
-        decoder = codecs.getincrementaldecoder(charset or "utf-8")()
-        text = decoder.decode(head, final=False)
+        # bytes.decode refuses codecs that are not text encodings (base64, rot13,
+        # zlib), whose incremental decoders take or return bytes; b"" would not
+        # look the codec up at all. "undefined" raises UnicodeError, a NUL in the
+        # name ValueError.
+        b"\x00".decode(charset, "replace")
+        text = codecs.getincrementaldecoder(charset)().decode(head, final=False)
     except (LookupError, UnicodeError, ValueError):
         return False
     return _CONTROL.search(text) is None
