@@ -50,7 +50,7 @@ def serve(config: Config) -> None:
         ", ".join(loaded.clamd_servers) or "off",
     )
     store = QuarantineStore(config.quarantine.directory)
-    user = _service_user(config.milter.user) if os.geteuid() == 0 else None
+    user = service_user(config.milter.user) if os.geteuid() == 0 else None
 
     store.ensure()
     socket_path = _unix_path(config.milter.socket)
@@ -113,7 +113,8 @@ def _unix_path(spec: str) -> Path | None:
     return None
 
 
-def _service_user(name: str) -> ServiceUser:
+def service_user(name: str) -> ServiceUser:
+    """The account the daemon runs as when started as root (``milter.user``)."""
     try:
         entry = pwd.getpwnam(name)
     except KeyError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -45,5 +46,11 @@ def load_or_exit(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        click.echo(f"mailwarden: configuration refused: {exc}", err=True)
-        sys.exit(2)
+        refuse(str(exc))
+
+
+def refuse(*reasons: str) -> NoReturn:
+    """Print each ``key: reason`` of a refused configuration and exit with status 2."""
+    for reason in reasons:
+        click.echo(f"mailwarden: configuration refused: {reason}", err=True)
+    sys.exit(2)
