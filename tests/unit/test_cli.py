@@ -1,17 +1,21 @@
-"""The command line: ``config check`` and ``config show``."""
+"""The command line: ``config check``, ``config show`` and ``scan`` exit statuses."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from mailwarden.cli.main import cli
 from mailwarden.config import Config
+from mailwarden.model import Inspection
 from mailwarden.pipeline import Pipeline
+
+MAIL = b"From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
 
 
 def write_config(tmp_path: Path, text: str = "") -> Path:
@@ -89,3 +93,33 @@ def test_show_prints_sets_sorted(tmp_path: Path) -> None:
     assert status == 0
     assert attachments["blocked_extensions"] == ["a", "m", "z"]
     assert attachments["blocked_types"] == sorted(attachments["blocked_types"])
+
+
+def test_scan_reports_a_file_that_breaks_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose inspection raises gives exit status 2 and its name and the error
+    on stderr, and the next file is still scanned."""
+    bad, good = tmp_path / "bad.eml", tmp_path / "good.eml"
+    bad.write_bytes(b"X-Break: yes\r\n" + MAIL)
+    good.write_bytes(MAIL)
+    inspect = Pipeline.inspect
+
+    def breaking(self: Pipeline, raw: bytes, *args: Any, **kwargs: Any) -> Inspection:
+        if bytes(raw[:8]) == b"X-Break:":
+            raise RuntimeError("parser fell over")
+        return inspect(self, raw, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "inspect", breaking)
+    config = str(write_config(tmp_path))
+    status, out, err = run("scan", "--config", config, str(bad), str(good))
+    assert status == 2
+    assert f"{bad}: RuntimeError: parser fell over" in err
+    assert f"{good}\n  verdict: clean" in out
+
+
+def test_scan_status_one_means_not_clean(tmp_path: Path) -> None:
+    """A message that would be tagged or worse gives exit status 1, not 2."""
+    card = tmp_path / "card.eml"
+    card.write_bytes(MAIL.replace(b"hello", b"card 4111 1111 1111 1111"))
+    assert run("scan", "--config", str(write_config(tmp_path)), str(card))[0] == 1

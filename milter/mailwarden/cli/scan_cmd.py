@@ -1,7 +1,9 @@
 """``mailwarden scan``: the milter's pipeline and policy on files, without an MTA.
 
 Exit status: 0 when every message would be accepted untouched, 1 when any would be
-tagged, quarantined, rejected, tempfailed or discarded, 2 on a usage or start-up error.
+tagged, quarantined, rejected, tempfailed or discarded, 2 on a usage or start-up error
+or when a file could not be inspected (its name and the error go to stderr, and the
+next file is inspected all the same).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import mmap
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +21,9 @@ from mailwarden.errors import MailwardenError
 from mailwarden.model import ActionKind, Envelope, Inspection
 from mailwarden.report import inspection_dict
 from mailwarden.tagging import sanitise
+
+if TYPE_CHECKING:
+    from mailwarden.pipeline import Pipeline
 
 
 @click.command()
@@ -56,23 +62,39 @@ def scan(
         sys.exit(2)
 
     envelope = Envelope(mail_from=sender, rcpt_tos=rcpts)
-    clean = True
+    status = 0
     for path in files:
-        with path.open("rb") as handle:
-            size = path.stat().st_size
-            raw = (
-                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-            )
-            inspection = pipeline.inspect(raw, envelope)
-        clean &= inspection.decision.action.kind == ActionKind.ACCEPT
-        if as_json:
-            click.echo(json.dumps({"file": str(path), **inspection_dict(inspection)}))
-        else:
-            _print(path, inspection, config.tag)
-    sys.exit(0 if clean else 1)
+        try:
+            accepted = _scan_file(pipeline, path, envelope, as_json)
+        except Exception as exc:
+            # The command's boundary, as the callback wrapper is the milter's: a
+            # file that breaks the inspection is reported and the next one scanned.
+            error = sanitise(f"{path}: {type(exc).__name__}: {exc}", 500)
+            click.echo(f"mailwarden: {error}", err=True)
+            status = 2
+            continue
+        if not accepted:
+            status = max(status, 1)
+    sys.exit(status)
 
 
-def _print(path: Path, inspection: Inspection, tag_config: object) -> None:
+def _scan_file(
+    pipeline: Pipeline, path: Path, envelope: Envelope, as_json: bool
+) -> bool:
+    """Inspect and print one file; whether it would be accepted untouched."""
+    with path.open("rb") as handle:
+        size = path.stat().st_size
+        raw = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        inspection = pipeline.inspect(raw, envelope)
+
+    if as_json:
+        click.echo(json.dumps({"file": str(path), **inspection_dict(inspection)}))
+    else:
+        _print(path, inspection)
+    return inspection.decision.action.kind == ActionKind.ACCEPT
+
+
+def _print(path: Path, inspection: Inspection) -> None:
     decision = inspection.decision
     reply = f" ({decision.action.reply})" if decision.action.reply else ""
     click.echo(f"{path}")
