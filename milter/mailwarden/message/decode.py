@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import contextlib
 import mmap
+from dataclasses import dataclass, field
 
 Buffer = bytes | mmap.mmap
 
@@ -33,7 +34,16 @@ def release(buf: Buffer | bytearray, start: int, end: int) -> None:
         buf.madvise(mmap.MADV_DONTNEED, first, min(end, len(buf)) - first)
 
 
-def decode_base64(buf: Buffer, start: int, end: int) -> bytes | bytearray:
+@dataclass
+class Decoded:
+    """Decoded bytes, and whether base64 data went on after padding: there
+    decoders disagree, and the other reading must be inspected too."""
+
+    content: bytes | bytearray
+    inner_padding: bool = False
+
+
+def decode_base64(buf: Buffer, start: int, end: int) -> Decoded:
     """Decode base64 in ``buf[start:end]`` the way mail clients do.
 
     Characters outside the alphabet are skipped. Padding does not end the data:
@@ -42,45 +52,49 @@ def decode_base64(buf: Buffer, start: int, end: int) -> bytes | bytearray:
     Padding in the middle therefore keeps the groups after it aligned, and no
     payload can hide behind a stray ``=``.
     """
-    out = bytearray()
+    state = _Groups()
     carry = b""
     for pos in range(start, end, _CHUNK):
         data = carry + buf[pos : min(pos + _CHUNK, end)].translate(None, _NOT_B64)
-        carry = _decode_groups(data, out)
+        carry = _decode_groups(data, state)
         release(buf, pos, min(pos + _CHUNK, end))
     carry = carry.rstrip(b"=")
     if len(carry) >= 2:
-        out += binascii.a2b_base64(carry + b"=" * (-len(carry) % 4))
-    return out
+        state.read(carry + b"=" * (-len(carry) % 4))
+    return Decoded(state.out, state.inner_padding)
 
 
-def _decode_groups(data: bytes, out: bytearray) -> bytes:
-    """Append the decoded complete groups of *data* to *out*; return the rest."""
+@dataclass
+class _Groups:
+    out: bytearray = field(default_factory=bytearray)
+    padded: bool = False
+    inner_padding: bool = False
+
+    def read(self, groups: bytes) -> None:
+        if groups:
+            self.inner_padding |= self.padded
+            self.out += binascii.a2b_base64(groups)
+
+
+def _decode_groups(data: bytes, state: _Groups) -> bytes:
+    """Decode the complete groups of *data* into *state*; return the rest."""
     pos = 0
     while (padding := data.find(b"=", pos)) >= 0:
         group = pos + (padding - pos) // 4 * 4
         if group + 4 > len(data):
             break  # the group with the padding continues in the next chunk
-        out += binascii.a2b_base64(data[pos:group])
+        state.read(data[pos:group])
         if padding - group >= 2:
-            out += binascii.a2b_base64(data[group:padding] + b"==")
+            state.read(data[group:padding] + b"==")
+        state.padded = True
         pos = group + 4
         while data[pos : pos + 1] == b"=":
             pos += 1
     usable = pos + (len(data) - pos) // 4 * 4
     if data.find(b"=", pos, usable) < 0:
-        out += binascii.a2b_base64(data[pos:usable])
+        state.read(data[pos:usable])
         return data[usable:]
     return data[pos:]
-
-
-def inner_padding(buf: Buffer, start: int, end: int) -> bool:
-    """Whether base64 data goes on after padding, where decoders disagree."""
-    padding = buf.find(b"=", start, end)
-    if padding < 0:
-        return False
-    tail = buf[padding:end].translate(None, _NOT_B64)
-    return bool(tail.strip(b"="))
 
 
 def decode_base64_unpadded(buf: Buffer, start: int, end: int) -> bytearray:
@@ -99,10 +113,10 @@ def decode_quoted_printable(data: bytes) -> bytes:
     return binascii.a2b_qp(data)
 
 
-def decode_body(buf: Buffer, start: int, end: int, encoding: str) -> bytes | bytearray:
+def decode_body(buf: Buffer, start: int, end: int, encoding: str) -> Decoded:
     """Decode ``buf[start:end]`` by its (normalised) Content-Transfer-Encoding."""
     if encoding == "base64":
         return decode_base64(buf, start, end)
     if encoding == "quoted-printable":
-        return decode_quoted_printable(buf[start:end])
-    return buf[start:end]
+        return Decoded(decode_quoted_printable(buf[start:end]))
+    return Decoded(buf[start:end])

@@ -22,7 +22,6 @@ from mailwarden.message.decode import (
     Buffer,
     decode_base64_unpadded,
     decode_body,
-    inner_padding,
     release,
 )
 from mailwarden.message.names import filename_candidates, visible_name
@@ -150,7 +149,7 @@ def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
         walk.exceed(f"nesting deeper than {walk.limits.max_depth} at {path}")
 
     # TODO(#3): open archives, TNEF and uuencoded/yEnc blocks into parts of their own.
-    content = _decode(frame.buf, body_start, frame.end, encoding, walk)
+    content, ambiguous = _decode(frame.buf, body_start, frame.end, encoding, walk)
     if ctype in _EMBEDDED_MESSAGES and not too_deep:
         walk.parts.append(replace(part, is_container=True, defects=tuple(defects)))
         inner = bytes(content)
@@ -158,7 +157,7 @@ def _visit(frame: _Frame, walk: _Walk) -> list[_Frame]:
     if ctype == "message/partial":
         walk.flags.add("message_partial")
         defects.append(Defect("message_partial", "fragment cannot be scanned whole"))
-    if encoding == "base64" and inner_padding(frame.buf, body_start, frame.end):
+    if ambiguous:
         defects.append(Defect("base64_inner_padding"))
         walk.parts.append(replace(part, content=content, defects=tuple(defects)))
         # Decoders disagree about data after padding: inspect the other reading too.
@@ -187,18 +186,19 @@ def _children(frame: _Frame, bodies: list[tuple[int, int]], ctype: str) -> list[
 
 def _decode(
     buf: Buffer, start: int, end: int, encoding: str, walk: _Walk
-) -> bytes | bytearray:
+) -> tuple[bytes | bytearray, bool]:
+    """The decoded body, and whether its base64 has data after inner padding."""
     budget = walk.limits.max_decoded_bytes - walk.decoded_bytes
     if budget <= 0:
         walk.exceed(f"more than {walk.limits.max_decoded_bytes} decoded bytes")
-        return b""
-    content = decode_body(buf, start, end, encoding)
-    walk.decoded_bytes += len(content)
-    if len(content) > budget:
+        return b"", False
+    decoded = decode_body(buf, start, end, encoding)
+    walk.decoded_bytes += len(decoded.content)
+    if len(decoded.content) > budget:
         walk.exceed(f"more than {walk.limits.max_decoded_bytes} decoded bytes")
     # A bytearray from the base64 decoder is passed on as it is: copying it into
     # bytes would hold a large attachment twice.
-    return content
+    return decoded.content, decoded.inner_padding
 
 
 def _headers(
