@@ -22,13 +22,20 @@ import Milter
 from mailwarden.config import Config
 from mailwarden.errors import InspectionTimeout, QuarantineError
 from mailwarden.message import Buffer
-from mailwarden.model import Action, ActionKind, Decision, Envelope, Inspection
+from mailwarden.model import (
+    Action,
+    ActionKind,
+    Decision,
+    Envelope,
+    Inspection,
+    Verdict,
+)
 from mailwarden.pipeline import Pipeline
 from mailwarden.policy import failure_decision
 from mailwarden.quarantine import QuarantineStore
 from mailwarden.report import inspection_dict, summary_line
 from mailwarden.spool import Spool
-from mailwarden.tagging import OUR_HEADERS, header_changes, sanitise
+from mailwarden.tagging import OUR_HEADERS, VERDICT_HEADER, header_changes, sanitise
 
 logger = logging.getLogger("mailwarden.milter")
 _connection_ids = itertools.count(1)
@@ -226,7 +233,7 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
                 stored = self.service.store.put(raw, inspection_dict(inspection))
             except QuarantineError as exc:
                 self.log.error("quarantine store failed, tempfailing: %s", exc)
-                decision = self._store_failed(decision)
+                decision = self._retry(decision, "quarantine store failed")
         self.log.info("%s", summary_line(inspection, decision, stored))
 
         kind = decision.action.kind
@@ -246,13 +253,14 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
                 self.addheader(change.name, change.value)
         return Milter.ACCEPT
 
-    def _store_failed(self, decision: Decision) -> Decision:
-        """A message that should be quarantined but cannot be stored is retried."""
+    def _retry(self, decision: Decision, why: str) -> Decision:
+        """*decision* turned into a tempfail: a message that should be quarantined
+        but cannot be is retried by the sender, never delivered."""
         reply = self.service.config.policy.reply_for(None, ActionKind.TEMPFAIL)
         return replace(
             decision,
             action=Action(ActionKind.TEMPFAIL, reply),
-            reason=f"{decision.reason}; quarantine store failed",
+            reason=f"{decision.reason}; {why}",
         )
 
     def _reply(self, decision: Decision) -> int:
@@ -260,9 +268,12 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
         if action.kind == ActionKind.DISCARD:
             return Milter.DISCARD
         if action.kind in (ActionKind.ACCEPT, ActionKind.TAG):
+            # Only reached for messages that could not be inspected (on_error =
+            # accept or tag): they carry the verdict, never a silent accept.
             self.log.error(
                 "accepting a message that was not scanned: %s", decision.reason
             )
+            self.addheader(VERDICT_HEADER, str(Verdict.UNSCANNED))
             return Milter.ACCEPT
         reply = action.reply or self.service.config.policy.reply_for(None, action.kind)
         assert reply is not None
@@ -274,16 +285,12 @@ class MailwardenMilter(Milter.Base):  # type: ignore[misc]
     def fail(self) -> int:
         """Apply ``policy.on_error`` to the current message after an internal error."""
         decision = failure_decision(self.service.config.policy, self.failure)
+        if decision.action.kind == ActionKind.QUARANTINE:
+            # There is no inspection to store with it; the sender retries instead.
+            decision = self._retry(decision, "nothing to quarantine")
         self.log.error(
             "message not scanned (%s): %s", decision.action.kind, self.failure
         )
-        if decision.action.kind == ActionKind.QUARANTINE:
-            decision = failure_decision(
-                self.service.config.policy.model_copy(
-                    update={"on_error": ActionKind.TEMPFAIL}
-                ),
-                self.failure,
-            )
         return self._reply(decision)
 
     def _strip_forged_headers(self) -> None:
