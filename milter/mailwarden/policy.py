@@ -26,7 +26,8 @@ from mailwarden.model import (
 def action_for(finding: Finding, policy: PolicyConfig) -> ActionKind:
     """The action one finding asks for."""
     if finding.kind == FindingKind.SCAN_ERROR:
-        return policy.on_error
+        # Even a policy that accepts unscanned mail marks it in the headers.
+        return max(policy.on_error, ActionKind.TAG, key=lambda a: a.rank)
     if policy.honour_rule_actions and finding.requested_action is not None:
         return finding.requested_action
     return policy.findings[finding.kind].action

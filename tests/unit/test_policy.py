@@ -71,3 +71,12 @@ def test_bad_replies_refused(bad: str) -> None:
     """Replies that are not 4xx/5xx with a matching enhanced code are refused."""
     with pytest.raises(ValueError):
         KindPolicy(action=ActionKind.REJECT, reply=bad)
+
+
+def test_scan_error_with_on_error_accept_is_tagged() -> None:
+    """on_error = accept still tags: unscanned mail is never accepted unmarked."""
+    decision = decide(
+        [finding(FindingKind.SCAN_ERROR)], PolicyConfig(on_error=ActionKind.ACCEPT)
+    )
+    assert decision.action.kind == ActionKind.TAG
+    assert decision.verdict == Verdict.UNSCANNED
