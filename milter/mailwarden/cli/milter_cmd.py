@@ -7,18 +7,12 @@ from pathlib import Path
 
 import click
 
-from mailwarden.cli.common import load_or_exit, setup_logging
+from mailwarden.cli.common import config_option, load_or_exit, setup_logging
 from mailwarden.errors import MailwardenError
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAILWARDEN_CONFIG",
-    help="TOML configuration (default: built-in defaults).",
-)
+@config_option
 def milter(config_path: Path | None) -> None:
     """Run the milter on the configured socket until stopped."""
     from mailwarden.server import serve

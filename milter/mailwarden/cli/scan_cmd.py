@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mailwarden.cli.common import load_or_exit, setup_logging
+from mailwarden.cli.common import config_option, load_or_exit, setup_logging
 from mailwarden.errors import MailwardenError
 from mailwarden.model import ActionKind, Envelope, Inspection
 from mailwarden.report import inspection_dict
@@ -34,13 +34,7 @@ if TYPE_CHECKING:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON document per file.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAILWARDEN_CONFIG",
-    help="TOML configuration (default: built-in defaults).",
-)
+@config_option
 @click.option("--sender", default="", help="Envelope sender to assume.")
 @click.option("--rcpt", "rcpts", multiple=True, help="Envelope recipient(s) to assume.")
 def scan(
