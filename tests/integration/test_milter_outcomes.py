@@ -178,3 +178,23 @@ def test_large_message_is_scanned_and_delivered(stack: Stack) -> None:
     assert result.accepted, result
     delivered = stack.postfix.maildir.wait_for_message(message_id, timeout=60)
     assert len(delivered.raw) > len(payload)
+
+
+def test_milter_runs_unprivileged_with_a_private_socket(stack: Stack) -> None:
+    """Started as root, the milter runs as 'mailwarden'; its socket is 0660 and
+    its quarantine 0700, both owned by that user."""
+    import pwd
+
+    user = pwd.getpwnam("mailwarden")
+    pid = stack.milter.pid()
+    assert pid is not None
+    status = Path(f"/proc/{pid}/status").read_text()
+    uids = next(line for line in status.splitlines() if line.startswith("Uid:"))
+    assert set(uids.split()[1:]) == {str(user.pw_uid)}
+
+    socket_stat = stack.config.milter_socket.stat()
+    assert stat.S_IMODE(socket_stat.st_mode) == 0o660
+    assert socket_stat.st_uid == user.pw_uid
+    quarantine_stat = stack.config.quarantine_dir.stat()
+    assert stat.S_IMODE(quarantine_stat.st_mode) == 0o700
+    assert quarantine_stat.st_uid == user.pw_uid
