@@ -29,7 +29,7 @@ if str(HERE.parent) not in sys.path:  # devstack lives at the repository root
 import corpus  # noqa: E402
 import load  # noqa: E402
 import rig  # noqa: E402
-from run import WORKDIR  # noqa: E402
+from run import WORKDIR, corpus_messages  # noqa: E402
 
 from devstack import Postfix, Stack, StackError  # noqa: E402
 
@@ -63,18 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     count, source_count = (200, 400) if args.quick else (1000, 2000)
     corpus_dir = args.workdir / "corpus"
-    entries = corpus.ensure(corpus_dir, count, corpus.DEFAULT_SEED)
-    messages = [
-        load.Outgoing(
-            e.file,
-            e.kind,
-            e.mail_from,
-            e.rcpt_tos,
-            load.for_the_wire((corpus_dir / e.file).read_bytes()),
-            e.expect,
-        )
-        for e in entries
-    ]
+    messages = corpus_messages(corpus_dir, count, corpus.DEFAULT_SEED)
     try:
         with (
             rig.devstack(args.statedir, args.port_offset, args.keep_stack) as stack,

@@ -77,6 +77,21 @@ class Plan:
         return cls(rounds, 10, 400, 1024, 200, 50.0, 10, 0.5, 120.0, 60.0)
 
 
+def corpus_messages(corpus_dir: Path, count: int, seed: int) -> list[load.Outgoing]:
+    """The corpus (written first if missing) as messages ready for the wire."""
+    return [
+        load.Outgoing(
+            e.file,
+            e.kind,
+            e.mail_from,
+            e.rcpt_tos,
+            load.for_the_wire((corpus_dir / e.file).read_bytes()),
+            e.expect,
+        )
+        for e in corpus.ensure(corpus_dir, count, seed)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -93,18 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(mode=0o755, parents=True, exist_ok=True)
     corpus_dir = args.workdir / "corpus"
     logger.info("corpus: %d messages in %s", plan.corpus_count, corpus_dir)
-    entries = corpus.ensure(corpus_dir, plan.corpus_count, args.seed)
-    messages = [
-        load.Outgoing(
-            e.file,
-            e.kind,
-            e.mail_from,
-            e.rcpt_tos,
-            load.for_the_wire((corpus_dir / e.file).read_bytes()),
-            e.expect,
-        )
-        for e in entries
-    ]
+    messages = corpus_messages(corpus_dir, plan.corpus_count, args.seed)
     try:
         with (
             rig.devstack(args.statedir, args.port_offset, args.keep_stack) as stack,
