@@ -141,6 +141,7 @@ class DlpDetector:
 
     def scan(self, message: ScanInput) -> list[Finding]:
         findings: list[Finding] = []
+        # TODO(#5): also the Subject and the text of attachments (CSV, PDF, Office).
         for part in message.leaves():
             if part.declared_type in ("text/plain", "text/html") and part.content:
                 findings += self._scan_text(part, _text_of(part, self._config))
